@@ -1,0 +1,47 @@
+# clerk-m2m-edge — `make demo` runs the demo, `make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export WRANGLER_SEND_METRICS := false
+export CARGO_TERM_COLOR := never
+WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+
+.PHONY: all tools pkg demo test lint test-rust test-wasm test-js test-types clean
+
+all: pkg
+
+tools:
+	@scripts/ensure-tools.sh
+
+# The npm package: wasm-pack (web target, release, wasm-opt from npm's binaryen), then the entry files.
+pkg: tools
+	wasm-pack --log-level warn build --target web --release --out-dir pkg --no-pack
+	node scripts/finish-pkg.mjs
+
+demo: pkg
+	node scripts/demo.mjs
+
+test: tools lint test-rust pkg test-wasm test-js test-types
+	@echo "make test: all suites passed"
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	cargo clippy --all-targets --quiet --target wasm32-unknown-unknown -- -D warnings
+
+test-rust:
+	cargo test --quiet
+
+# The fetch layer compiled to wasm, run under Node against the stand-in.
+test-wasm:
+	node scripts/with-standin.mjs -- env $(WASM_RUNNER) cargo test --target wasm32-unknown-unknown --test wasm_fetch
+
+test-js: pkg
+	node tests/js/install-package.mjs
+	node --test --test-reporter=spec tests/js/*.test.mjs
+
+test-types:
+	tsc -p tests/types --noEmit
+
+clean:
+	rm -rf target pkg tests/.tmp

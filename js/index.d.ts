@@ -1,0 +1,182 @@
+// Types of the `clerk-m2m-edge` package (hand-written; the wasm glue's own types are internal).
+
+/** JSON that can be sent as custom claims. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Client configuration. Every field is optional; a call fails with `missing_key` when no key applies. */
+export interface ClerkM2MOptions {
+  /** Machine Secret Key (`ak_…`): creates tokens, and is used first for list, revoke and verify. */
+  machineSecretKey?: string;
+  /** Instance Secret Key (`sk_…`): used when no machine key is set; reads the JWKS. */
+  secretKey?: string;
+  /** Base URL of Clerk's Backend API. Default `https://api.clerk.com`. */
+  apiUrl?: string;
+  /** Path version segment. Default `v1`. */
+  apiVersion?: string;
+  /** Timeout of each attempt, in milliseconds. Default 10000. */
+  timeoutMs?: number;
+  /** Retries for list, verify and revoke (network errors, timeouts, 429, 500, 502-504) and for create (429 only). Default 2, at most 10. */
+  maxRetries?: number;
+}
+
+/** Per-call key override, accepted by every operation. */
+export interface WithMachineSecretKey {
+  /** Overrides the client's keys for this call. */
+  machineSecretKey?: string;
+}
+
+/** Options of `createToken`. */
+export interface CreateTokenOptions extends WithMachineSecretKey {
+  /** Lifetime in seconds (> 0); `null` sends null (the server's default). */
+  secondsUntilExpiration?: number | null;
+  /** Custom claims (JSON-serialisable); `null` sends null. */
+  claims?: JsonValue | null;
+  /** `opaque` (default) or `jwt`. */
+  tokenFormat?: 'opaque' | 'jwt';
+  /** Reuse a live opaque token with identical claims and at least this many seconds left (integer ≥ 0). */
+  minRemainingTtlSeconds?: number;
+}
+
+/** Options of `list`. */
+export interface ListTokensOptions extends WithMachineSecretKey {
+  /** The machine whose tokens to list: `mch_` + 27 word characters. */
+  subject: string;
+  /** Only revoked (true) or non-revoked (false) tokens. */
+  revoked?: boolean | null;
+  /** Only expired (true) or live (false) tokens. */
+  expired?: boolean | null;
+  /** Page size, an integer from 1 to 100. Default 10. */
+  limit?: number;
+  /** Tokens to skip, a non-negative integer. Default 0. */
+  offset?: number | null;
+}
+
+/** Options of `revokeToken`. */
+export interface RevokeTokenOptions extends WithMachineSecretKey {
+  /** The token id: `mt_` + 32 hexadecimal digits. */
+  m2mTokenId: string;
+  /** Why; `null` sends null. */
+  revocationReason?: string | null;
+}
+
+/** Options of `verify`. */
+export interface VerifyTokenOptions extends WithMachineSecretKey {
+  /** The token to verify. */
+  token: string;
+}
+
+/** A machine-to-machine token. Timestamps are milliseconds since the Unix epoch. */
+export interface M2MToken {
+  object: 'machine_to_machine_token';
+  /** `mt_` + 32 hex. */
+  id: string;
+  /** The machine that owns the token (`mch_…`). */
+  subject: string;
+  /** The machines the token grants access to. */
+  scopes: string[];
+  /** Custom claims, or null. */
+  claims: JsonValue | null;
+  revoked: boolean;
+  revocationReason: string | null;
+  expired: boolean;
+  /** When it expires; null for never. */
+  expiration: number | null;
+  lastUsedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** The token itself: only in the answer to `createToken`. */
+  token?: string;
+}
+
+/** A created token: `token` is always present. */
+export interface CreatedM2MToken extends M2MToken {
+  token: string;
+}
+
+/** One page of `list`. */
+export interface M2MTokenList {
+  data: M2MToken[];
+  /** Matching tokens across all pages. */
+  totalCount: number;
+}
+
+/** The answer of a `*WithHttpInfo` call. */
+export interface HttpInfo<T> {
+  data: T;
+  /** HTTP status. */
+  status: number;
+  /** Response headers, names lower-case. */
+  headers: Record<string, string>;
+}
+
+/** A Clerk M2M client. Methods reject with `ClerkM2MError` or `ClerkAPIResponseError`. */
+export declare class ClerkM2M {
+  /** Throws `ClerkM2MError` (`invalid_argument`) for an invalid configuration. */
+  constructor(options?: ClerkM2MOptions);
+  /** Creates a token (needs a Machine Secret Key). Retried only on 429. */
+  createToken(options?: CreateTokenOptions): Promise<CreatedM2MToken>;
+  /** Lists a machine's opaque tokens. */
+  list(options: ListTokensOptions): Promise<M2MTokenList>;
+  /** Revokes an opaque token. */
+  revokeToken(options: RevokeTokenOptions): Promise<M2MToken>;
+  /** Verifies a token; rejects with code `token_invalid` when it is unknown, revoked or expired. */
+  verify(options: VerifyTokenOptions): Promise<M2MToken>;
+  createTokenWithHttpInfo(options?: CreateTokenOptions): Promise<HttpInfo<CreatedM2MToken>>;
+  listWithHttpInfo(options: ListTokensOptions): Promise<HttpInfo<M2MTokenList>>;
+  revokeTokenWithHttpInfo(options: RevokeTokenOptions): Promise<HttpInfo<M2MToken>>;
+  verifyWithHttpInfo(options: VerifyTokenOptions): Promise<HttpInfo<M2MToken>>;
+  /** Releases the wasm memory of this client now (optional; garbage collection also does it). */
+  free(): void;
+}
+
+/** The `code` of a `ClerkM2MError`. */
+export type ClerkM2MErrorCode =
+  | 'invalid_argument'
+  | 'missing_key'
+  | 'network_error'
+  | 'timeout'
+  | 'invalid_response'
+  | 'token_invalid';
+
+/** Why a token was refused. */
+export type TokenInvalidReason =
+  | 'token-missing'
+  | 'token-malformed'
+  | 'token-type-mismatch'
+  | 'token-invalid'
+  | 'token-expired'
+  | 'token-revoked'
+  | 'machine-not-in-scope'
+  | 'secret-key-invalid'
+  | 'upstream-unavailable';
+
+/** Every failure that is not an HTTP error answer from Clerk. Never contains a key or a token. */
+export declare class ClerkM2MError extends Error {
+  readonly name: 'ClerkM2MError';
+  readonly code: ClerkM2MErrorCode;
+  /** For `invalid_argument`: the option at fault, e.g. `subject`. */
+  readonly field?: string;
+  /** For `token_invalid`: why. */
+  readonly reason?: TokenInvalidReason;
+}
+
+/** One entry of Clerk's `errors` array. */
+export interface ClerkAPIError {
+  code: string;
+  message: string;
+  longMessage: string;
+  meta: { [key: string]: JsonValue } | null;
+}
+
+/** Clerk answered with an HTTP error status. */
+export declare class ClerkAPIResponseError extends Error {
+  readonly name: 'ClerkAPIResponseError';
+  readonly status: number;
+  /** The first error's code, or `api_error` when the body had none. */
+  readonly code: string;
+  readonly errors: ClerkAPIError[];
+  /** From the body, else the `clerk-trace-id` or `cf-ray` header. */
+  readonly clerkTraceId?: string;
+  /** `Retry-After` in seconds, when sent. */
+  readonly retryAfter?: number;
+}

@@ -1,0 +1,8 @@
+// Entry for Cloudflare Workers (wrangler, Miniflare): the runtime hands over the wasm as a compiled module.
+import wasm from './clerk_m2m_edge_bg.wasm';
+import { initSync } from './clerk_m2m_edge.js';
+
+initSync({ module: wasm });
+
+export { ClerkM2M } from './clerk_m2m_edge.js';
+export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';

@@ -1,0 +1,639 @@
+//! Clerk's four M2M operations as pure functions: options → [`HttpRequest`], [`HttpResponse`] → typed result.
+//! Owns value validation, URLs, bodies and decoding; must not do I/O or retry.
+
+use crate::config::Config;
+use crate::error::{ApiError, ClerkError, Error};
+use crate::http::{parse_retry_after, HttpRequest, HttpResponse, Method};
+use crate::model::{
+    CreateTokenParams, ListTokensParams, M2MToken, Nullable, RawJson, RevokeTokenParams,
+    TokenFormat, TokenList, VerifyTokenParams,
+};
+use crate::reason::Reason;
+use crate::secret::{redact, Secret};
+use crate::validate::{is_machine_id, is_token_id};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// The largest token `verify` sends (real tokens are far smaller).
+pub const MAX_TOKEN_BYTES: usize = 8192;
+
+/// Which operation a request performs; decides whether it may be retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// POST /m2m_tokens — not idempotent.
+    Create,
+    /// GET /m2m_tokens
+    List,
+    /// POST /m2m_tokens/{id}/revoke — repeating it changes nothing.
+    Revoke,
+    /// POST /m2m_tokens/verify — read-only.
+    Verify,
+    /// GET /jwks
+    Jwks,
+}
+
+impl Operation {
+    /// True when repeating the request cannot create a second effect.
+    pub fn is_safe_to_repeat(self) -> bool {
+        !matches!(self, Operation::Create)
+    }
+}
+
+/// A number written as an integer when it is one (`3600`, not `3600.0`).
+struct JsonNumber(f64);
+
+impl Serialize for JsonNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.fract() == 0.0 && self.0.abs() < 9_007_199_254_740_992.0 {
+            s.serialize_i64(self.0 as i64)
+        } else {
+            s.serialize_f64(self.0)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_format: Option<TokenFormat>,
+    #[serde(skip_serializing_if = "Nullable::is_absent")]
+    seconds_until_expiration: Nullable<JsonNumber>,
+    #[serde(skip_serializing_if = "Nullable::is_absent")]
+    claims: &'a Nullable<RawJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_remaining_ttl_seconds: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct RevokeBody<'a> {
+    #[serde(skip_serializing_if = "Nullable::is_absent")]
+    revocation_reason: &'a Nullable<String>,
+}
+
+#[derive(Serialize)]
+struct VerifyBody<'a> {
+    token: &'a str,
+}
+
+fn bearer(key: &Secret) -> Secret {
+    Secret::new(["Bearer ", key.expose()].concat())
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|_| Error::invalid("claims", "a JSON-serialisable value"))
+}
+
+/// POST `{base}/m2m_tokens`.
+pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
+    let seconds = match p.seconds_until_expiration {
+        Nullable::Value(s) if !(s.is_finite() && s > 0.0) => {
+            return Err(Error::invalid(
+                "secondsUntilExpiration",
+                "a finite number greater than 0, or null",
+            ))
+        }
+        Nullable::Value(s) => Nullable::Value(JsonNumber(s)),
+        Nullable::Null => Nullable::Null,
+        Nullable::Absent => Nullable::Absent,
+    };
+    if let (Some(min), Nullable::Value(secs)) =
+        (p.min_remaining_ttl_seconds, &p.seconds_until_expiration)
+    {
+        if min as f64 >= *secs {
+            return Err(Error::invalid(
+                "minRemainingTtlSeconds",
+                "less than secondsUntilExpiration",
+            ));
+        }
+    }
+    if p.min_remaining_ttl_seconds
+        .is_some_and(|m| m > MAX_SAFE_INTEGER)
+    {
+        return Err(Error::invalid(
+            "minRemainingTtlSeconds",
+            "a non-negative integer",
+        ));
+    }
+    let key = cfg.key_for(p.machine_secret_key.as_ref())?;
+    let body = CreateBody {
+        token_format: p.token_format,
+        seconds_until_expiration: seconds,
+        claims: &p.claims,
+        min_remaining_ttl_seconds: p.min_remaining_ttl_seconds,
+    };
+    Ok(HttpRequest {
+        method: Method::Post,
+        url: cfg.base_url() + "/m2m_tokens",
+        authorization: bearer(key),
+        body: Some(to_json(&body)?),
+    })
+}
+
+const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+
+/// GET `{base}/m2m_tokens?subject=…`.
+pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, Error> {
+    if !is_machine_id(&p.subject) {
+        return Err(Error::invalid(
+            "subject",
+            "a machine id: mch_ followed by 27 letters, digits or _",
+        ));
+    }
+    if p.limit.is_some_and(|l| !(1..=100).contains(&l)) {
+        return Err(Error::invalid("limit", "an integer from 1 to 100"));
+    }
+    if p.offset.is_some_and(|o| o > MAX_SAFE_INTEGER) {
+        return Err(Error::invalid("offset", "a non-negative integer"));
+    }
+    let key = cfg.key_for(p.machine_secret_key.as_ref())?;
+    let mut url = cfg.base_url() + "/m2m_tokens?subject=" + &p.subject;
+    let flags = [("revoked", p.revoked), ("expired", p.expired)];
+    for (name, value) in flags {
+        if let Some(v) = value {
+            url.extend(["&", name, "=", if v { "true" } else { "false" }]);
+        }
+    }
+    let numbers = [("limit", p.limit.map(u64::from)), ("offset", p.offset)];
+    for (name, value) in numbers {
+        if let Some(v) = value {
+            url.extend(["&", name, "=", &v.to_string()]);
+        }
+    }
+    Ok(HttpRequest {
+        method: Method::Get,
+        url,
+        authorization: bearer(key),
+        body: None,
+    })
+}
+
+/// POST `{base}/m2m_tokens/{id}/revoke`, always with a JSON object body.
+pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest, Error> {
+    if !is_token_id(&p.m2m_token_id) {
+        return Err(Error::invalid(
+            "m2mTokenId",
+            "a token id: mt_ followed by 32 hexadecimal digits",
+        ));
+    }
+    let key = cfg.key_for(p.machine_secret_key.as_ref())?;
+    let body = RevokeBody {
+        revocation_reason: &p.revocation_reason,
+    };
+    Ok(HttpRequest {
+        method: Method::Post,
+        url: cfg.base_url() + "/m2m_tokens/" + &p.m2m_token_id + "/revoke",
+        authorization: bearer(key),
+        body: Some(to_json(&body)?),
+    })
+}
+
+/// POST `{base}/m2m_tokens/verify`.
+pub fn verify_request(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
+    check_token_argument(&p.token)?;
+    let key = cfg.key_for(p.machine_secret_key.as_ref())?;
+    let body = VerifyBody {
+        token: p.token.expose(),
+    };
+    Ok(HttpRequest {
+        method: Method::Post,
+        url: cfg.base_url() + "/m2m_tokens/verify",
+        authorization: bearer(key),
+        body: Some(to_json(&body)?),
+    })
+}
+
+/// A token argument must be a non-empty string of at most [`MAX_TOKEN_BYTES`].
+pub fn check_token_argument(token: &Secret) -> Result<(), Error> {
+    if token.is_empty() || token.expose().len() > MAX_TOKEN_BYTES {
+        return Err(Error::invalid(
+            "token",
+            "a non-empty string of at most 8192 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// GET `{api_url}/{api_version}/jwks` with the secret key (the machine key cannot read it).
+pub fn jwks_request(cfg: &Config) -> Result<HttpRequest, Error> {
+    let key = cfg
+        .secret_key
+        .as_ref()
+        .or(cfg.machine_secret_key.as_ref())
+        .ok_or(Error::MissingKey)?;
+    Ok(HttpRequest {
+        method: Method::Get,
+        url: cfg.base_url() + "/jwks",
+        authorization: bearer(key),
+        body: None,
+    })
+}
+
+fn require_json(resp: &HttpResponse) -> Result<(), Error> {
+    match resp.header("content-type") {
+        Some(ct) if !is_json_content_type(ct) => Err(Error::InvalidResponse {
+            detail: "the content type is not JSON",
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn is_json_content_type(ct: &str) -> bool {
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Decodes a 2xx token answer. `require_token` is set for create, whose answer must carry the token.
+pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken, Error> {
+    require_json(resp)?;
+    let token: M2MToken = serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse {
+        detail: "the body is not a machine token object",
+    })?;
+    if require_token && token.token.as_ref().is_none_or(Secret::is_empty) {
+        return Err(Error::InvalidResponse {
+            detail: "the created token is missing",
+        });
+    }
+    Ok(token)
+}
+
+/// Decodes a 2xx list answer.
+pub fn decode_list(resp: &HttpResponse) -> Result<TokenList, Error> {
+    require_json(resp)?;
+    serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse {
+        detail: "the body is not a token list",
+    })
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<ClerkError>,
+    #[serde(default)]
+    clerk_trace_id: Option<String>,
+}
+
+/// Decodes an HTTP error answer; every `secret` found in the body is replaced by `[redacted]` first.
+pub fn decode_error(resp: &HttpResponse, secrets: &[&str], now_ms: f64) -> ApiError {
+    let body = redact(&resp.body, secrets);
+    let parsed: Option<ErrorBody> = serde_json::from_str(&body).ok();
+    let (errors, body_trace) = parsed.map_or((Vec::new(), None), |b| (b.errors, b.clerk_trace_id));
+    let clerk_trace_id = body_trace
+        .filter(|t| !t.is_empty())
+        .or_else(|| resp.header("clerk-trace-id").map(str::to_owned))
+        .or_else(|| resp.header("cf-ray").map(str::to_owned));
+    let retry_after = resp
+        .header("retry-after")
+        .and_then(|v| parse_retry_after(v, now_ms));
+    ApiError {
+        status: resp.status,
+        errors,
+        clerk_trace_id,
+        retry_after,
+    }
+}
+
+/// Why a token Clerk returned must not be accepted, if it must not: revoked, expired, or past `expiration`.
+pub fn dead_token_reason(token: &M2MToken, now_ms: f64) -> Option<Reason> {
+    if token.revoked {
+        Some(Reason::TokenRevoked)
+    } else if token.expired || token.expiration.is_some_and(|exp| (exp as f64) <= now_ms) {
+        Some(Reason::TokenExpired)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MCH: &str = "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk";
+    const MT: &str = "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e";
+
+    fn cfg() -> Config {
+        Config {
+            machine_secret_key: Some("ak_machine".into()),
+            api_url: "http://127.0.0.1:9".into(),
+            ..Config::default()
+        }
+        .validated()
+        .unwrap()
+    }
+
+    fn raw(s: &str) -> RawJson {
+        serde_json::value::RawValue::from_string(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn create_sends_only_what_was_set() {
+        let r = create_request(&cfg(), &CreateTokenParams::default()).unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str(), r.body.as_deref()),
+            (Method::Post, "http://127.0.0.1:9/v1/m2m_tokens", Some("{}"))
+        );
+        assert_eq!(r.authorization.expose(), "Bearer ak_machine");
+        let p = CreateTokenParams {
+            seconds_until_expiration: Nullable::Value(3600.0),
+            claims: Nullable::Value(raw(r#"{"role":"reader"}"#)),
+            token_format: Some(TokenFormat::Jwt),
+            min_remaining_ttl_seconds: Some(60),
+            machine_secret_key: Some("ak_other".into()),
+        };
+        let r = create_request(&cfg(), &p).unwrap();
+        assert_eq!(
+            r.body.as_deref(),
+            Some(
+                r#"{"token_format":"jwt","seconds_until_expiration":3600,"claims":{"role":"reader"},"min_remaining_ttl_seconds":60}"#
+            )
+        );
+        assert_eq!(r.authorization.expose(), "Bearer ak_other");
+    }
+
+    #[test]
+    fn create_sends_nulls_as_null() {
+        let p = CreateTokenParams {
+            seconds_until_expiration: Nullable::Null,
+            claims: Nullable::Null,
+            ..Default::default()
+        };
+        let r = create_request(&cfg(), &p).unwrap();
+        assert_eq!(
+            r.body.as_deref(),
+            Some(r#"{"seconds_until_expiration":null,"claims":null}"#)
+        );
+        let frac = CreateTokenParams {
+            seconds_until_expiration: Nullable::Value(1.5),
+            ..Default::default()
+        };
+        assert_eq!(
+            create_request(&cfg(), &frac).unwrap().body.as_deref(),
+            Some(r#"{"seconds_until_expiration":1.5}"#)
+        );
+    }
+
+    #[test]
+    fn create_refuses_bad_values() {
+        for secs in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let p = CreateTokenParams {
+                seconds_until_expiration: Nullable::Value(secs),
+                ..Default::default()
+            };
+            assert!(matches!(
+                create_request(&cfg(), &p),
+                Err(Error::InvalidArgument {
+                    field: "secondsUntilExpiration",
+                    ..
+                })
+            ));
+        }
+        let p = CreateTokenParams {
+            seconds_until_expiration: Nullable::Value(60.0),
+            min_remaining_ttl_seconds: Some(60),
+            ..Default::default()
+        };
+        assert!(matches!(
+            create_request(&cfg(), &p),
+            Err(Error::InvalidArgument {
+                field: "minRemainingTtlSeconds",
+                ..
+            })
+        ));
+        let no_key = Config::default();
+        assert!(matches!(
+            create_request(&no_key, &CreateTokenParams::default()),
+            Err(Error::MissingKey)
+        ));
+    }
+
+    #[test]
+    fn list_builds_the_query() {
+        let p = ListTokensParams {
+            subject: MCH.into(),
+            revoked: Some(true),
+            expired: Some(false),
+            limit: Some(5),
+            offset: Some(10),
+            ..Default::default()
+        };
+        let r = list_request(&cfg(), &p).unwrap();
+        assert_eq!(r.url, format!("http://127.0.0.1:9/v1/m2m_tokens?subject={MCH}&revoked=true&expired=false&limit=5&offset=10"));
+        assert!(r.body.is_none() && r.headers().all(|(k, _)| k != "Content-Type"));
+        let minimal = list_request(
+            &cfg(),
+            &ListTokensParams {
+                subject: MCH.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(minimal.url.ends_with(&format!("?subject={MCH}")));
+    }
+
+    #[test]
+    fn list_refuses_bad_values() {
+        let bad_subject = ListTokensParams {
+            subject: "mch_short".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            list_request(&cfg(), &bad_subject),
+            Err(Error::InvalidArgument {
+                field: "subject",
+                ..
+            })
+        ));
+        for limit in [0, 101] {
+            let p = ListTokensParams {
+                subject: MCH.into(),
+                limit: Some(limit),
+                ..Default::default()
+            };
+            assert!(matches!(
+                list_request(&cfg(), &p),
+                Err(Error::InvalidArgument { field: "limit", .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn revoke_checks_the_id_and_always_sends_an_object() {
+        let r = revoke_request(
+            &cfg(),
+            &RevokeTokenParams {
+                m2m_token_id: MT.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            r.url,
+            format!("http://127.0.0.1:9/v1/m2m_tokens/{MT}/revoke")
+        );
+        assert_eq!(r.body.as_deref(), Some("{}"));
+        let with_reason = RevokeTokenParams {
+            m2m_token_id: MT.into(),
+            revocation_reason: Nullable::Value("rotated \"x\"".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            revoke_request(&cfg(), &with_reason)
+                .unwrap()
+                .body
+                .as_deref(),
+            Some(r#"{"revocation_reason":"rotated \"x\""}"#)
+        );
+        let null_reason = RevokeTokenParams {
+            m2m_token_id: MT.into(),
+            revocation_reason: Nullable::Null,
+            ..Default::default()
+        };
+        assert_eq!(
+            revoke_request(&cfg(), &null_reason)
+                .unwrap()
+                .body
+                .as_deref(),
+            Some(r#"{"revocation_reason":null}"#)
+        );
+        for bad in [
+            "../verify",
+            "mt_123",
+            "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e/../../x",
+        ] {
+            let p = RevokeTokenParams {
+                m2m_token_id: bad.into(),
+                ..Default::default()
+            };
+            assert!(matches!(
+                revoke_request(&cfg(), &p),
+                Err(Error::InvalidArgument {
+                    field: "m2mTokenId",
+                    ..
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn verify_puts_the_token_in_the_body_only() {
+        let p = VerifyTokenParams {
+            token: "mt_secret_value".into(),
+            machine_secret_key: None,
+        };
+        let r = verify_request(&cfg(), &p).unwrap();
+        assert_eq!(r.body.as_deref(), Some(r#"{"token":"mt_secret_value"}"#));
+        assert!(!r.url.contains("mt_secret_value"));
+        let empty = VerifyTokenParams {
+            token: "".into(),
+            machine_secret_key: None,
+        };
+        assert!(matches!(
+            verify_request(&cfg(), &empty),
+            Err(Error::InvalidArgument { field: "token", .. })
+        ));
+        let huge = VerifyTokenParams {
+            token: "m".repeat(MAX_TOKEN_BYTES + 1).into(),
+            machine_secret_key: None,
+        };
+        assert!(matches!(
+            verify_request(&cfg(), &huge),
+            Err(Error::InvalidArgument { field: "token", .. })
+        ));
+    }
+
+    fn resp(status: u16, ct: &str, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![("content-type".into(), ct.into())],
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn decoding_rejects_what_is_not_a_token() {
+        let ok = r#"{"object":"machine_to_machine_token","id":"mt_1","subject":"mch_1","revoked":false,"expired":false,
+            "expiration":null,"last_used_at":null,"created_at":1,"updated_at":1,"revocation_reason":null}"#;
+        assert!(decode_token(&resp(200, "application/json; charset=utf-8", ok), false).is_ok());
+        assert!(matches!(
+            decode_token(&resp(201, "application/json", ok), true),
+            Err(Error::InvalidResponse { .. })
+        ));
+        for (ct, body) in [
+            ("text/html", ok),
+            ("application/json", "{"),
+            ("application/json", r#"{"id":5}"#),
+            (
+                "application/json",
+                r#"{"id":"mt_1","subject":"mch_1","revoked":"no","expired":false,"created_at":1,"updated_at":1}"#,
+            ),
+            ("application/json", "[]"),
+        ] {
+            assert!(
+                matches!(
+                    decode_token(&resp(200, ct, body), false),
+                    Err(Error::InvalidResponse { .. })
+                ),
+                "{body}"
+            );
+        }
+        let list = r#"{"m2m_tokens":[],"total_count":0}"#;
+        assert_eq!(
+            decode_list(&resp(200, "application/json", list))
+                .unwrap()
+                .total_count,
+            0
+        );
+        assert!(decode_list(&resp(200, "application/json", r#"{"data":[]}"#)).is_err());
+    }
+
+    #[test]
+    fn errors_carry_codes_trace_ids_and_retry_after_without_secrets() {
+        let body = r#"{"errors":[{"code":"form_param_invalid","message":"bad","long_message":"ak_machine is wrong","meta":{"param":"x"}}],"clerk_trace_id":"trace_1"}"#;
+        let mut r = resp(422, "application/json", body);
+        r.headers.push(("retry-after".into(), "7".into()));
+        let e = decode_error(&r, &["ak_machine"], 0.0);
+        assert_eq!(
+            (
+                e.status,
+                e.code(),
+                e.clerk_trace_id.as_deref(),
+                e.retry_after
+            ),
+            (422, "form_param_invalid", Some("trace_1"), Some(7))
+        );
+        assert_eq!(e.errors[0].long_message, "[redacted] is wrong");
+        assert_eq!(e.errors[0].meta.as_ref().unwrap().get(), r#"{"param":"x"}"#);
+        let mut html = resp(502, "text/html", "<html>bad gateway</html>");
+        html.headers.push(("cf-ray".into(), "ray123".into()));
+        let e = decode_error(&html, &[], 0.0);
+        assert_eq!(
+            (e.code(), e.clerk_trace_id.as_deref(), e.errors.len()),
+            ("api_error", Some("ray123"), 0)
+        );
+        html.headers.push(("clerk-trace-id".into(), "ct".into()));
+        assert_eq!(
+            decode_error(&html, &[], 0.0).clerk_trace_id.as_deref(),
+            Some("ct")
+        );
+    }
+
+    #[test]
+    fn dead_tokens_are_recognised() {
+        let mut t: M2MToken = serde_json::from_str(
+            r#"{"id":"mt_1","subject":"mch_1","revoked":false,"expired":false,"created_at":1,"updated_at":1,"expiration":2000}"#,
+        )
+        .unwrap();
+        assert_eq!(dead_token_reason(&t, 1999.0), None);
+        assert_eq!(dead_token_reason(&t, 2000.0), Some(Reason::TokenExpired));
+        t.expiration = None;
+        assert_eq!(dead_token_reason(&t, 1e15), None);
+        t.expired = true;
+        assert_eq!(dead_token_reason(&t, 0.0), Some(Reason::TokenExpired));
+        t.revoked = true;
+        assert_eq!(dead_token_reason(&t, 0.0), Some(Reason::TokenRevoked));
+    }
+}

@@ -1,0 +1,466 @@
+//! The Rust client: each operation is api (build) → transport (send, with retries) → api (decode).
+//! Owns the retry loop; must not know how bytes travel (that is the [`Transport`]'s job).
+
+use crate::api::{self, Operation};
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::model::{
+    CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, RevokeTokenParams, TokenList,
+    VerifyTokenParams,
+};
+use crate::reason::Reason;
+use crate::retry::{retry_delay_ms, Failure};
+use crate::transport::FetchTransport;
+
+/// Why a request got no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// Refused, reset, unreachable, or the body could not be read.
+    Network,
+    /// No full answer within the timeout; the request was aborted.
+    Timeout,
+}
+
+/// What the client needs from the runtime. [`FetchTransport`] is the real one; tests script their own.
+#[allow(async_fn_in_trait)] // wasm is single-threaded: no Send bound is wanted.
+pub trait Transport {
+    /// Sends one attempt and reads the whole body, aborting after `timeout_ms`.
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        timeout_ms: u32,
+    ) -> Result<HttpResponse, TransportError>;
+    /// Waits `ms` milliseconds.
+    async fn sleep(&self, ms: u32);
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> f64;
+    /// A uniform random number in `[0, 1)`, for jitter.
+    fn random(&self) -> f64;
+}
+
+/// A Clerk M2M client for Rust (workers-rs) callers.
+///
+/// ```no_run
+/// use clerk_m2m_edge::{Client, Config, CreateTokenParams, VerifyTokenParams};
+///
+/// # async fn run() -> Result<(), clerk_m2m_edge::Error> {
+/// let client = Client::new(Config {
+///     machine_secret_key: Some("ak_…".into()),
+///     ..Config::default()
+/// })?;
+/// let created = client.create_token(&CreateTokenParams::default()).await?;
+/// let token = created.token.expect("create returns the token");
+/// let verified = client.verify(&VerifyTokenParams { token, machine_secret_key: None }).await?;
+/// assert_eq!(verified.id, created.id);
+/// # Ok(()) }
+/// ```
+pub struct Client<T = FetchTransport> {
+    config: Config,
+    transport: T,
+}
+
+impl Client<FetchTransport> {
+    /// A client that sends with the runtime's global `fetch`. Fails on an invalid configuration.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        Client::with_transport(config, FetchTransport)
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// A client over any transport (tests, custom runtimes).
+    pub fn with_transport(config: Config, transport: T) -> Result<Self, Error> {
+        Ok(Client {
+            config: config.validated()?,
+            transport,
+        })
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Creates a token (`POST /m2m_tokens`); the answer carries `token`. Retried only on 429.
+    pub async fn create_token(&self, params: &CreateTokenParams) -> Result<M2MToken, Error> {
+        Ok(self.create_token_with_http_info(params).await?.data)
+    }
+
+    /// [`Client::create_token`] with the status and headers.
+    pub async fn create_token_with_http_info(
+        &self,
+        params: &CreateTokenParams,
+    ) -> Result<HttpInfo<M2MToken>, Error> {
+        let request = api::create_request(&self.config, params)?;
+        let response = self.execute(Operation::Create, &request, None).await?;
+        with_info(api::decode_token(&response, true)?, response)
+    }
+
+    /// Lists a machine's opaque tokens (`GET /m2m_tokens`).
+    pub async fn list(&self, params: &ListTokensParams) -> Result<TokenList, Error> {
+        Ok(self.list_with_http_info(params).await?.data)
+    }
+
+    /// [`Client::list`] with the status and headers.
+    pub async fn list_with_http_info(
+        &self,
+        params: &ListTokensParams,
+    ) -> Result<HttpInfo<TokenList>, Error> {
+        let request = api::list_request(&self.config, params)?;
+        let response = self.execute(Operation::List, &request, None).await?;
+        with_info(api::decode_list(&response)?, response)
+    }
+
+    /// Revokes an opaque token (`POST /m2m_tokens/{id}/revoke`).
+    pub async fn revoke_token(&self, params: &RevokeTokenParams) -> Result<M2MToken, Error> {
+        Ok(self.revoke_token_with_http_info(params).await?.data)
+    }
+
+    /// [`Client::revoke_token`] with the status and headers.
+    pub async fn revoke_token_with_http_info(
+        &self,
+        params: &RevokeTokenParams,
+    ) -> Result<HttpInfo<M2MToken>, Error> {
+        let request = api::revoke_request(&self.config, params)?;
+        let response = self.execute(Operation::Revoke, &request, None).await?;
+        with_info(api::decode_token(&response, false)?, response)
+    }
+
+    /// Verifies a token through Clerk (`POST /m2m_tokens/verify`). A token Clerk does not know (404), or one
+    /// it reports revoked, expired or past its `expiration`, is [`Error::TokenInvalid`].
+    pub async fn verify(&self, params: &VerifyTokenParams) -> Result<M2MToken, Error> {
+        Ok(self.verify_with_http_info(params).await?.data)
+    }
+
+    /// [`Client::verify`] with the status and headers.
+    pub async fn verify_with_http_info(
+        &self,
+        params: &VerifyTokenParams,
+    ) -> Result<HttpInfo<M2MToken>, Error> {
+        let request = api::verify_request(&self.config, params)?;
+        let response = match self
+            .execute(Operation::Verify, &request, Some(params.token.expose()))
+            .await
+        {
+            Err(Error::Api(e)) if e.status == 404 => {
+                return Err(Error::TokenInvalid {
+                    reason: Reason::TokenInvalid,
+                })
+            }
+            other => other?,
+        };
+        let token = api::decode_token(&response, false)?;
+        if let Some(reason) = api::dead_token_reason(&token, self.transport.now_ms()) {
+            return Err(Error::TokenInvalid { reason });
+        }
+        with_info(token, response)
+    }
+
+    /// Sends a prepared request with the retry policy; the answer is 2xx or the error is returned.
+    pub async fn execute(
+        &self,
+        op: Operation,
+        request: &HttpRequest,
+        token: Option<&str>,
+    ) -> Result<HttpResponse, Error> {
+        let key = request.authorization.expose().trim_start_matches("Bearer ");
+        let secrets = [key, token.unwrap_or("")];
+        let mut retries = 0;
+        loop {
+            let (failure, error) = match self.transport.send(request, self.config.timeout_ms).await
+            {
+                Ok(response) if response.is_success() => return Ok(response),
+                Ok(response) => {
+                    let api = api::decode_error(&response, &secrets, self.transport.now_ms());
+                    (
+                        Failure::Status(response.status, api.retry_after),
+                        Error::Api(api),
+                    )
+                }
+                Err(TransportError::Network) => (Failure::Network, Error::Network),
+                Err(TransportError::Timeout) => (
+                    Failure::Timeout,
+                    Error::Timeout {
+                        timeout_ms: self.config.timeout_ms,
+                    },
+                ),
+            };
+            let jitter = self.transport.random();
+            match retry_delay_ms(op, failure, retries, self.config.max_retries, jitter) {
+                Some(delay) => {
+                    self.transport.sleep(delay).await;
+                    retries += 1;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+}
+
+fn with_info<D>(data: D, response: HttpResponse) -> Result<HttpInfo<D>, Error> {
+    Ok(HttpInfo {
+        data,
+        status: response.status,
+        headers: response.headers,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::Nullable;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    /// Runs a future that never waits on real I/O (the scripted transport answers at once).
+    pub fn block_on<F: Future>(fut: F) -> F::Output {
+        struct Noop;
+        impl Wake for Noop {
+            fn wake(self: Arc<Self>) {}
+        }
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = pin!(fut);
+        loop {
+            if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+
+    /// A transport that replays scripted answers and records what was sent and slept.
+    #[derive(Default)]
+    pub struct Scripted {
+        pub answers: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
+        pub sent: RefCell<Vec<HttpRequest>>,
+        pub slept: RefCell<Vec<u32>>,
+        pub now: f64,
+    }
+
+    impl Scripted {
+        pub fn new(answers: Vec<Result<HttpResponse, TransportError>>) -> Self {
+            Scripted {
+                answers: RefCell::new(answers.into()),
+                now: 1_000_000.0,
+                ..Default::default()
+            }
+        }
+    }
+
+    impl Transport for Scripted {
+        async fn send(
+            &self,
+            request: &HttpRequest,
+            _timeout_ms: u32,
+        ) -> Result<HttpResponse, TransportError> {
+            self.sent.borrow_mut().push(request.clone());
+            self.answers
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or(Err(TransportError::Network))
+        }
+        async fn sleep(&self, ms: u32) {
+            self.slept.borrow_mut().push(ms);
+        }
+        fn now_ms(&self) -> f64 {
+            self.now
+        }
+        fn random(&self) -> f64 {
+            0.0
+        }
+    }
+
+    pub fn json(status: u16, body: &str) -> Result<HttpResponse, TransportError> {
+        Ok(HttpResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into(),
+        })
+    }
+
+    /// A valid token answer; `overrides` is a JSON object whose fields replace the defaults.
+    pub fn token_json(overrides: &str) -> String {
+        let mut token: serde_json::Value = serde_json::from_str(
+            r#"{"object":"machine_to_machine_token","id":"mt_f7f0ba8c3b4843ce7d85fcdd5e71853e",
+            "subject":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","scopes":[],"claims":null,"revoked":false,
+            "revocation_reason":null,"expired":false,"expiration":2000000,"last_used_at":null,"created_at":1,"updated_at":1}"#,
+        )
+        .unwrap();
+        let extra: serde_json::Value = serde_json::from_str(if overrides.is_empty() {
+            "{}"
+        } else {
+            overrides
+        })
+        .unwrap();
+        for (k, v) in extra.as_object().unwrap() {
+            token[k] = v.clone();
+        }
+        token.to_string()
+    }
+
+    fn client(answers: Vec<Result<HttpResponse, TransportError>>) -> Client<Scripted> {
+        let cfg = Config {
+            machine_secret_key: Some("ak_machine".into()),
+            api_url: "http://127.0.0.1:1".into(),
+            ..Config::default()
+        };
+        Client::with_transport(cfg, Scripted::new(answers)).unwrap()
+    }
+
+    #[test]
+    fn create_returns_the_token_and_is_not_retried_on_5xx() {
+        let c = client(vec![json(201, &token_json(r#"{"token":"mt_new"}"#))]);
+        let t = block_on(c.create_token(&CreateTokenParams::default())).unwrap();
+        assert_eq!(t.token.unwrap().expose(), "mt_new");
+        let c = client(vec![
+            json(503, "{}"),
+            json(201, &token_json(r#"{"token":"mt_new"}"#)),
+        ]);
+        let err = block_on(c.create_token(&CreateTokenParams::default())).unwrap_err();
+        assert!(matches!(err, Error::Api(ref e) if e.status == 503));
+        assert_eq!(c.transport.sent.borrow().len(), 1);
+        let c = client(vec![Err(TransportError::Timeout)]);
+        assert!(matches!(
+            block_on(c.create_token(&CreateTokenParams::default())),
+            Err(Error::Timeout { .. })
+        ));
+        assert_eq!(c.transport.sent.borrow().len(), 1);
+    }
+
+    #[test]
+    fn create_is_retried_on_429_honouring_retry_after() {
+        let mut limited = json(
+            429,
+            r#"{"errors":[{"code":"too_many_requests","message":"slow","long_message":"slow"}]}"#,
+        )
+        .unwrap();
+        limited.headers.push(("retry-after".into(), "1".into()));
+        let c = client(vec![
+            Ok(limited),
+            json(201, &token_json(r#"{"token":"mt_new"}"#)),
+        ]);
+        assert!(block_on(c.create_token(&CreateTokenParams::default())).is_ok());
+        assert_eq!(*c.transport.slept.borrow(), [1000]);
+    }
+
+    #[test]
+    fn safe_operations_retry_up_to_max_retries() {
+        let c = client(vec![
+            Err(TransportError::Network),
+            json(502, "bad"),
+            json(500, "{}"),
+            json(200, &token_json("")),
+        ]);
+        let p = VerifyTokenParams {
+            token: "mt_x".into(),
+            machine_secret_key: None,
+        };
+        let err = block_on(c.verify(&p)).unwrap_err();
+        assert!(matches!(err, Error::Api(ref e) if e.status == 500));
+        assert_eq!(c.transport.sent.borrow().len(), 3);
+        assert_eq!(*c.transport.slept.borrow(), [100, 200]);
+    }
+
+    #[test]
+    fn other_4xx_are_not_retried() {
+        let c = client(vec![json(400, "{}"), json(200, "{}")]);
+        let p = ListTokensParams {
+            subject: "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk".into(),
+            ..Default::default()
+        };
+        assert!(matches!(block_on(c.list(&p)), Err(Error::Api(ref e)) if e.status == 400));
+        assert_eq!(c.transport.sent.borrow().len(), 1);
+    }
+
+    #[test]
+    fn verify_turns_404_and_dead_tokens_into_token_invalid() {
+        let p = || VerifyTokenParams {
+            token: "mt_secret_token".into(),
+            machine_secret_key: None,
+        };
+        let c = client(vec![json(
+            404,
+            r#"{"errors":[{"code":"resource_not_found","message":"mt_secret_token","long_message":""}]}"#,
+        )]);
+        assert!(matches!(
+            block_on(c.verify(&p())),
+            Err(Error::TokenInvalid {
+                reason: Reason::TokenInvalid
+            })
+        ));
+        for (extra, reason) in [
+            (r#"{"revoked":true}"#, Reason::TokenRevoked),
+            (r#"{"expired":true}"#, Reason::TokenExpired),
+            (r#"{"expiration":999999}"#, Reason::TokenExpired),
+        ] {
+            let c = client(vec![json(200, &token_json(extra))]);
+            let err = block_on(c.verify(&p())).unwrap_err();
+            assert!(
+                matches!(err, Error::TokenInvalid { reason: r } if r == reason),
+                "{extra}"
+            );
+        }
+        let c = client(vec![json(200, &token_json(""))]);
+        assert_eq!(
+            block_on(c.verify(&p())).unwrap().subject,
+            "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
+        );
+    }
+
+    #[test]
+    fn api_errors_never_echo_the_key_or_token() {
+        let body = r#"{"errors":[{"code":"x","message":"ak_machine mt_secret_token","long_message":"ak_machine"}]}"#;
+        let c = client(vec![json(400, body)]);
+        let p = VerifyTokenParams {
+            token: "mt_secret_token".into(),
+            machine_secret_key: None,
+        };
+        let err = block_on(c.verify(&p)).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains("ak_machine") && !text.contains("mt_secret_token"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn with_http_info_returns_status_and_headers() {
+        let mut ok = json(200, &token_json("")).unwrap();
+        ok.headers.push(("x-request-id".into(), "r1".into()));
+        let c = client(vec![Ok(ok)]);
+        let p = RevokeTokenParams {
+            m2m_token_id: "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e".into(),
+            revocation_reason: Nullable::Value("done".into()),
+            ..Default::default()
+        };
+        let info = block_on(c.revoke_token_with_http_info(&p)).unwrap();
+        assert_eq!(info.status, 200);
+        assert!(info.headers.contains(&("x-request-id".into(), "r1".into())));
+    }
+
+    #[test]
+    fn invalid_input_sends_nothing() {
+        let c = client(vec![]);
+        let p = ListTokensParams {
+            subject: "nope".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            block_on(c.list(&p)),
+            Err(Error::InvalidArgument {
+                field: "subject",
+                ..
+            })
+        ));
+        assert!(c.transport.sent.borrow().is_empty());
+    }
+}

@@ -1,0 +1,167 @@
+//! The crate's one error type, shared by the Rust API and (through `js::errors`) the JS API.
+//! Owns error codes and messages; must never hold a key or a token.
+
+use crate::reason::Reason;
+use core::fmt;
+use serde_json::value::RawValue;
+
+/// Everything that can go wrong in a call. `code()` gives the stable string JS callers branch on.
+#[derive(Debug)]
+pub enum Error {
+    /// An option failed validation before any request was sent. `field` names the option (JS spelling).
+    InvalidArgument {
+        /// The option, e.g. `subject` or `limit`.
+        field: &'static str,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// No key at all: neither a per-call `machineSecretKey`, nor the client's `machineSecretKey` or `secretKey`.
+    MissingKey,
+    /// The request could not be sent or its answer not read (DNS, refused, reset, aborted body).
+    Network,
+    /// An attempt took longer than `timeout_ms`; it was aborted.
+    Timeout {
+        /// The per-attempt budget that was exceeded.
+        timeout_ms: u32,
+    },
+    /// Clerk answered 2xx with a body that is not the documented JSON.
+    InvalidResponse {
+        /// Which expectation failed (never a value from the body).
+        detail: &'static str,
+    },
+    /// The token is not valid: unknown to Clerk, revoked, expired or failing local JWT checks.
+    TokenInvalid {
+        /// Why.
+        reason: Reason,
+    },
+    /// Clerk answered with an HTTP error.
+    Api(ApiError),
+}
+
+/// An HTTP error answer from Clerk.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The `errors` array of Clerk's body (empty when the body was not Clerk's JSON).
+    pub errors: Vec<ClerkError>,
+    /// `clerk_trace_id` from the body, else the `clerk-trace-id` or `cf-ray` header.
+    pub clerk_trace_id: Option<String>,
+    /// `Retry-After`, in seconds, when sent.
+    pub retry_after: Option<u32>,
+}
+
+/// One entry of Clerk's `errors` array.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all(deserialize = "snake_case", serialize = "camelCase"))]
+pub struct ClerkError {
+    /// Stable error code, e.g. `resource_not_found`.
+    #[serde(default)]
+    pub code: String,
+    /// Short message.
+    #[serde(default)]
+    pub message: String,
+    /// Longer explanation.
+    #[serde(default)]
+    pub long_message: String,
+    /// Extra data, as raw JSON.
+    #[serde(default)]
+    pub meta: Option<Box<RawValue>>,
+}
+
+impl ApiError {
+    /// The first error's code, or `api_error` when Clerk's body carried none.
+    pub fn code(&self) -> &str {
+        self.errors
+            .first()
+            .map(|e| e.code.as_str())
+            .filter(|c| !c.is_empty())
+            .unwrap_or("api_error")
+    }
+}
+
+impl Error {
+    /// The stable code: `invalid_argument`, `missing_key`, `network_error`, `timeout`, `invalid_response`,
+    /// `token_invalid`, or for [`Error::Api`] the first Clerk error code.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::InvalidArgument { .. } => "invalid_argument",
+            Error::MissingKey => "missing_key",
+            Error::Network => "network_error",
+            Error::Timeout { .. } => "timeout",
+            Error::InvalidResponse { .. } => "invalid_response",
+            Error::TokenInvalid { .. } => "token_invalid",
+            Error::Api(api) => api.code(),
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub(crate) fn invalid(field: &'static str, expected: &'static str) -> Error {
+        Error::InvalidArgument { field, expected }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument { field, expected } => write!(f, "Invalid argument `{field}`: {expected}."),
+            Error::MissingKey => f.write_str(
+                "No Clerk key: pass machineSecretKey or secretKey to the client, or machineSecretKey to the call.",
+            ),
+            Error::Network => f.write_str("The request to Clerk failed before an answer arrived."),
+            Error::Timeout { timeout_ms } => write!(f, "Clerk did not answer within {timeout_ms} ms."),
+            Error::InvalidResponse { detail } => write!(f, "Clerk's answer could not be understood: {detail}."),
+            Error::TokenInvalid { reason } => f.write_str(reason.message()),
+            Error::Api(api) => {
+                write!(f, "Clerk API error {}", api.status)?;
+                match api.errors.first() {
+                    Some(e) if !e.long_message.is_empty() => write!(f, ": {}", e.long_message),
+                    Some(e) if !e.message.is_empty() => write!(f, ": {}", e.message),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(
+            Error::invalid("limit", "1 to 100").code(),
+            "invalid_argument"
+        );
+        assert_eq!(Error::MissingKey.code(), "missing_key");
+        assert_eq!(Error::Network.code(), "network_error");
+        assert_eq!(Error::Timeout { timeout_ms: 5 }.code(), "timeout");
+        assert_eq!(
+            Error::InvalidResponse { detail: "x" }.code(),
+            "invalid_response"
+        );
+        assert_eq!(
+            Error::TokenInvalid {
+                reason: Reason::TokenRevoked
+            }
+            .code(),
+            "token_invalid"
+        );
+        let api = ApiError {
+            status: 502,
+            errors: vec![],
+            clerk_trace_id: None,
+            retry_after: None,
+        };
+        assert_eq!(Error::Api(api).code(), "api_error");
+    }
+
+    #[test]
+    fn display_names_the_field() {
+        let msg = Error::invalid("limit", "an integer from 1 to 100").to_string();
+        assert_eq!(msg, "Invalid argument `limit`: an integer from 1 to 100.");
+    }
+}

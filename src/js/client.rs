@@ -1,0 +1,191 @@
+//! `ClerkM2M`, the JS class: its constructor reads the configuration, each method returns a `Promise`.
+//! Owns option-object → params conversion; every rule beyond JS types lives in the core.
+
+use super::convert::{info_to_js, to_js};
+use super::options::Options;
+use crate::client::Client;
+use crate::config::Config;
+use crate::error::Error;
+use crate::model::{CreateTokenParams, ListTokensParams, RevokeTokenParams, VerifyTokenParams};
+use crate::secret::Secret;
+use js_sys::Promise;
+use std::future::Future;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+/// A Clerk M2M client. See the package's `index.d.ts` for the JS types.
+#[wasm_bindgen(js_name = ClerkM2M, skip_typescript)]
+pub struct ClerkM2M {
+    client: Rc<Client>,
+}
+
+fn config_from(options: JsValue) -> Result<Config, Error> {
+    let o = Options::new(options, "options")?;
+    let mut cfg = Config {
+        machine_secret_key: o.key("machineSecretKey")?,
+        secret_key: o.key("secretKey")?,
+        ..Config::default()
+    };
+    if let Some(url) = o.string("apiUrl", "an http:// or https:// URL")? {
+        cfg.api_url = url;
+    }
+    if let Some(version) = o.string("apiVersion", "a path segment such as v1")? {
+        cfg.api_version = version;
+    }
+    const TIMEOUT: &str = "a positive number of milliseconds, at most 2147483647";
+    if let Some(ms) = o.number("timeoutMs", TIMEOUT)? {
+        if !(ms > 0.0 && ms <= f64::from(i32::MAX)) {
+            return Err(Error::invalid("timeoutMs", TIMEOUT));
+        }
+        cfg.timeout_ms = ms.ceil() as u32;
+    }
+    const RETRIES: &str = "an integer from 0 to 10";
+    if let Some(n) = o.integer("maxRetries", RETRIES)? {
+        cfg.max_retries = u32::try_from(n).map_err(|_| Error::invalid("maxRetries", RETRIES))?;
+    }
+    cfg.validated()
+}
+
+fn create_params(options: JsValue) -> Result<CreateTokenParams, Error> {
+    let o = Options::new(options, "options")?;
+    Ok(CreateTokenParams {
+        seconds_until_expiration: o.nullable_number(
+            "secondsUntilExpiration",
+            "a finite number greater than 0, or null",
+        )?,
+        claims: o.json("claims")?,
+        token_format: o.token_format("tokenFormat")?,
+        min_remaining_ttl_seconds: o.integer("minRemainingTtlSeconds", "a non-negative integer")?,
+        machine_secret_key: o.key("machineSecretKey")?,
+    })
+}
+
+fn list_params(options: JsValue) -> Result<ListTokensParams, Error> {
+    let o = Options::new(options, "options")?;
+    const LIMIT: &str = "an integer from 1 to 100";
+    Ok(ListTokensParams {
+        subject: o.required_string(
+            "subject",
+            "a machine id: mch_ followed by 27 letters, digits or _",
+        )?,
+        revoked: o.boolean("revoked")?,
+        expired: o.boolean("expired")?,
+        limit: o
+            .integer("limit", LIMIT)?
+            .map(|l| u32::try_from(l).unwrap_or(u32::MAX)),
+        offset: o.integer("offset", "a non-negative integer")?,
+        machine_secret_key: o.key("machineSecretKey")?,
+    })
+}
+
+fn revoke_params(options: JsValue) -> Result<RevokeTokenParams, Error> {
+    let o = Options::new(options, "options")?;
+    Ok(RevokeTokenParams {
+        m2m_token_id: o.required_string(
+            "m2mTokenId",
+            "a token id: mt_ followed by 32 hexadecimal digits",
+        )?,
+        revocation_reason: o.nullable_string("revocationReason")?,
+        machine_secret_key: o.key("machineSecretKey")?,
+    })
+}
+
+fn verify_params(options: JsValue) -> Result<VerifyTokenParams, Error> {
+    let o = Options::new(options, "options")?;
+    Ok(VerifyTokenParams {
+        token: Secret::new(o.required_string("token", "a non-empty string of at most 8192 bytes")?),
+        machine_secret_key: o.key("machineSecretKey")?,
+    })
+}
+
+/// Runs an operation as a JS `Promise`; an [`Error`] rejects it with the matching JS error.
+fn promise(work: impl Future<Output = Result<JsValue, Error>> + 'static) -> Promise {
+    future_to_promise(async move { work.await.map_err(JsValue::from) })
+}
+
+#[wasm_bindgen(js_class = ClerkM2M)]
+impl ClerkM2M {
+    /// `new ClerkM2M({ machineSecretKey, secretKey, apiUrl, apiVersion, timeoutMs, maxRetries })`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<ClerkM2M, JsValue> {
+        let config = config_from(options)?;
+        Ok(ClerkM2M {
+            client: Rc::new(Client::new(config)?),
+        })
+    }
+
+    /// Creates a token; resolves to an `M2MToken` with `token`.
+    #[wasm_bindgen(js_name = createToken)]
+    pub fn create_token(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move { to_js(&client.create_token(&create_params(options)?).await?) })
+    }
+
+    /// `createToken` resolving to `{ data, status, headers }`.
+    #[wasm_bindgen(js_name = createTokenWithHttpInfo)]
+    pub fn create_token_with_http_info(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            info_to_js(
+                &client
+                    .create_token_with_http_info(&create_params(options)?)
+                    .await?,
+            )
+        })
+    }
+
+    /// Lists a machine's tokens; resolves to `{ data, totalCount }`.
+    pub fn list(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move { to_js(&client.list(&list_params(options)?).await?) })
+    }
+
+    /// `list` resolving to `{ data, status, headers }`.
+    #[wasm_bindgen(js_name = listWithHttpInfo)]
+    pub fn list_with_http_info(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(
+            async move { info_to_js(&client.list_with_http_info(&list_params(options)?).await?) },
+        )
+    }
+
+    /// Revokes a token; resolves to the revoked `M2MToken`.
+    #[wasm_bindgen(js_name = revokeToken)]
+    pub fn revoke_token(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move { to_js(&client.revoke_token(&revoke_params(options)?).await?) })
+    }
+
+    /// `revokeToken` resolving to `{ data, status, headers }`.
+    #[wasm_bindgen(js_name = revokeTokenWithHttpInfo)]
+    pub fn revoke_token_with_http_info(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            info_to_js(
+                &client
+                    .revoke_token_with_http_info(&revoke_params(options)?)
+                    .await?,
+            )
+        })
+    }
+
+    /// Verifies a token; resolves to its `M2MToken`, rejects with `token_invalid` for a dead or unknown token.
+    pub fn verify(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move { to_js(&client.verify(&verify_params(options)?).await?) })
+    }
+
+    /// `verify` resolving to `{ data, status, headers }`.
+    #[wasm_bindgen(js_name = verifyWithHttpInfo)]
+    pub fn verify_with_http_info(&self, options: JsValue) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            info_to_js(
+                &client
+                    .verify_with_http_info(&verify_params(options)?)
+                    .await?,
+            )
+        })
+    }
+}

@@ -1,0 +1,26 @@
+// Packs pkg/ with `npm pack` and installs the tarball into a fresh consumer project under tests/.tmp/, exactly
+// as a user would install it. Tests import the package from there (see helpers.mjs).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const tmp = join(root, 'tests/.tmp');
+const consumer = join(tmp, 'consumer');
+rmSync(tmp, { recursive: true, force: true });
+mkdirSync(consumer, { recursive: true });
+
+const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: join(root, 'pkg') }));
+const tarball = packed[0].filename.replace(/^@.*\//, '');
+const files = packed[0].files.map((f) => f.path);
+for (const required of ['clerk_m2m_edge_bg.wasm', 'node.js', 'workerd.js', 'index.d.ts', 'errors.js', 'package.json']) {
+  if (!files.includes(required)) throw new Error(`the packed package lacks ${required}`);
+}
+writeFileSync(
+  join(consumer, 'package.json'),
+  JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'clerk-m2m-edge': `file:../${tarball}` } }, null, 2),
+);
+execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: consumer, stdio: 'inherit' });
+writeFileSync(join(consumer, 'entry.mjs'), "export * from 'clerk-m2m-edge';\n");
+console.log(`installed ${tarball} (${packed[0].size} bytes packed, ${files.length} files) into ${consumer}`);
+console.log(readdirSync(join(consumer, 'node_modules/clerk-m2m-edge')).join(' '));
