@@ -40,8 +40,9 @@ test-js: pkg
 	node tests/js/install-package.mjs
 	node --test --test-reporter=spec tests/js/*.test.mjs
 
-test-types:
-	tsc -p tests/types --noEmit
+# The hand-written .d.ts, checked from inside the consumer project that installed the tarball.
+test-types: test-js
+	tsc -p tests/.tmp/consumer --noEmit
 
 clean:
 	rm -rf target pkg tests/.tmp

@@ -1,7 +1,7 @@
 // Packs pkg/ with `npm pack` and installs the tarball into a fresh consumer project under tests/.tmp/, exactly
 // as a user would install it. Tests import the package from there (see helpers.mjs).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -22,5 +22,7 @@ writeFileSync(
 );
 execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: consumer, stdio: 'inherit' });
 writeFileSync(join(consumer, 'entry.mjs'), "export * from 'clerk-m2m-edge';\n");
+// The TypeScript check runs where a user's code would: inside the consumer project.
+for (const file of ['usage.ts', 'tsconfig.json']) copyFileSync(join(root, 'tests/types', file), join(consumer, file));
 console.log(`installed ${tarball} (${packed[0].size} bytes packed, ${files.length} files) into ${consumer}`);
 console.log(readdirSync(join(consumer, 'node_modules/clerk-m2m-edge')).join(' '));

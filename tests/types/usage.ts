@@ -1,0 +1,57 @@
+// Type-checked with `tsc --noEmit` inside the consumer project that installed the packed package:
+// the public types are precise (no `any`), and misuse is a compile error.
+import {
+  ClerkM2M,
+  ClerkM2MError,
+  ClerkAPIResponseError,
+  type M2MToken,
+  type CreatedM2MToken,
+  type M2MTokenList,
+  type HttpInfo,
+  type ClerkM2MErrorCode,
+} from 'clerk-m2m-edge';
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type AssertFalse<T extends false> = T;
+
+export async function story(): Promise<void> {
+  const m2m = new ClerkM2M({ machineSecretKey: 'ak_x', secretKey: 'sk_test_x', apiUrl: 'http://127.0.0.1:1', timeoutMs: 500, maxRetries: 1 });
+  const created: CreatedM2MToken = await m2m.createToken({ secondsUntilExpiration: 60, claims: { role: 'reader', n: [1] }, tokenFormat: 'jwt' });
+  const token: string = created.token;
+  const list: M2MTokenList = await m2m.list({ subject: created.subject, revoked: false, limit: 10, offset: 0 });
+  const first: M2MToken | undefined = list.data[0];
+  const total: number = list.totalCount;
+  const verified: M2MToken = await m2m.verify({ token, machineSecretKey: 'ak_y' });
+  const expiration: number | null = verified.expiration;
+  const revoked: M2MToken = await m2m.revokeToken({ m2mTokenId: created.id, revocationReason: null });
+  const info: HttpInfo<M2MToken> = await m2m.verifyWithHttpInfo({ token });
+  const status: number = info.status;
+  const header: string | undefined = info.headers['content-type'];
+  type NotAny = AssertFalse<IsAny<typeof created>>;
+  void [first, total, expiration, revoked, status, header, null as unknown as NotAny];
+
+  try {
+    await m2m.verify({ token });
+  } catch (err) {
+    if (err instanceof ClerkAPIResponseError) {
+      const s: number = err.status;
+      const c: string = err.code;
+      const trace: string | undefined = err.clerkTraceId;
+      const long: string | undefined = err.errors[0]?.longMessage;
+      void [s, c, trace, long];
+    } else if (err instanceof ClerkM2MError) {
+      const code: ClerkM2MErrorCode = err.code;
+      const field: string | undefined = err.field;
+      void [code, field];
+    }
+  }
+
+  // @ts-expect-error tokenFormat is 'opaque' | 'jwt'
+  await m2m.createToken({ tokenFormat: 'pem' });
+  // @ts-expect-error subject is required
+  await m2m.list({});
+  // @ts-expect-error token must be a string
+  await m2m.verify({ token: 5 });
+  // @ts-expect-error unknown option
+  new ClerkM2M({ apiKey: 'x' });
+}
