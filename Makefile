@@ -6,7 +6,7 @@ export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: all tools pkg demo test lint test-rust test-wasm test-js test-types clean
+.PHONY: all tools pkg demo test lint test-rust test-wasm test-js test-types test-runtimes clean
 
 all: pkg
 
@@ -21,7 +21,7 @@ pkg: tools
 demo: pkg
 	node scripts/demo.mjs
 
-test: tools lint test-rust pkg test-wasm test-js test-types
+test: tools lint test-rust pkg test-wasm test-js test-types test-runtimes
 	@echo "make test: all suites passed"
 
 lint:
@@ -43,6 +43,10 @@ test-js: pkg
 # The hand-written .d.ts, checked from inside the consumer project that installed the tarball.
 test-types: test-js
 	tsc -p tests/.tmp/consumer --noEmit
+
+# The packed package in workerd (wrangler + Miniflare), Node, Deno, Bun and Vercel's edge-runtime.
+test-runtimes: test-js
+	node --test --test-reporter=spec tests/runtimes/*.test.mjs
 
 clean:
 	rm -rf target pkg tests/.tmp

@@ -24,5 +24,7 @@ execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '
 writeFileSync(join(consumer, 'entry.mjs'), "export * from 'clerk-m2m-edge';\n");
 // The TypeScript check runs where a user's code would: inside the consumer project.
 for (const file of ['usage.ts', 'tsconfig.json']) copyFileSync(join(root, 'tests/types', file), join(consumer, file));
+// The runtime matrix runs its fetch-handler apps from the consumer project too.
+copyFileSync(join(root, 'tests/runtimes/smoke-app.mjs'), join(consumer, 'smoke-app.mjs'));
 console.log(`installed ${tarball} (${packed[0].size} bytes packed, ${files.length} files) into ${consumer}`);
 console.log(readdirSync(join(consumer, 'node_modules/clerk-m2m-edge')).join(' '));
