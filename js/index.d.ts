@@ -17,6 +17,8 @@ export interface ClerkM2MOptions {
   timeoutMs?: number;
   /** Retries for list, verify and revoke (network errors, timeouts, 429, 500, 502-504) and for create (429 only). Default 2, at most 10. */
   maxRetries?: number;
+  /** PEM public key of the instance: M2M JWTs are then verified locally with no network at all. */
+  jwtKey?: string;
 }
 
 /** Per-call key override, accepted by every operation. */
@@ -125,6 +127,8 @@ export declare class ClerkM2M {
   listWithHttpInfo(options: ListTokensOptions): Promise<HttpInfo<M2MTokenList>>;
   revokeTokenWithHttpInfo(options: RevokeTokenOptions): Promise<HttpInfo<M2MToken>>;
   verifyWithHttpInfo(options: VerifyTokenOptions): Promise<HttpInfo<M2MToken>>;
+  /** `verifyRequest` with this client's keys, URL, timeouts and retries (the options override them). */
+  verifyRequest(request: Request, options?: VerifyRequestOptions): Promise<MachineAuth>;
   /** Releases the wasm memory of this client now (optional; garbage collection also does it). */
   free(): void;
 }
@@ -180,3 +184,72 @@ export declare class ClerkAPIResponseError extends Error {
   /** `Retry-After` in seconds, when sent. */
   readonly retryAfter?: number;
 }
+
+/** A store shared by isolates (Workers KV, the Cache API, Redis…). Failures are treated as cache misses. */
+export interface CacheStore {
+  get(key: string): Promise<string | null | undefined> | string | null | undefined;
+  put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
+}
+
+/** Options of `verifyRequest`. At least one of `machineSecretKey`, `secretKey` or `jwtKey` is required. */
+export interface VerifyRequestOptions extends ClerkM2MOptions {
+  /** The receiving machine (`mch_…`): when set, it must be in the token's scopes (`scopes` or `aud`), else 403. */
+  machineId?: string;
+  /** Tolerance for JWT `exp`, `nbf` and `iat`, in milliseconds. Default 5000. */
+  clockSkewMs?: number;
+  /** `false` turns every cache off. Default true. */
+  cache?: boolean;
+  /** How long a verified result is reused (never past the token's expiration). Default 30000: this bounds how long a revoked opaque token keeps working. */
+  cacheTtlMs?: number;
+  /** How long a definitive rejection (unknown, revoked, expired, bad signature) is reused. Default 5000. */
+  negativeCacheTtlMs?: number;
+  /** Shares results between isolates with the same TTL rules (stored with `expirationTtl` of at least 60 s; entries carry their own deadline). */
+  cacheStore?: CacheStore;
+}
+
+/** A verified machine. */
+export interface SignedInMachineAuth {
+  isAuthenticated: true;
+  tokenType: 'm2m_token';
+  tokenFormat: 'opaque' | 'jwt';
+  /** Token id (`mt_…`). */
+  id: string;
+  /** The calling machine (`mch_…`). */
+  subject: string;
+  /** Same as `subject`. */
+  machineId: string;
+  /** The machines the token grants access to. */
+  scopes: string[];
+  /** Custom claims, or null. */
+  claims: { [key: string]: JsonValue } | null;
+  /** Expiration in milliseconds since the epoch; null for never. */
+  expiration: number | null;
+}
+
+/** A refused request, with the ready-made response. */
+export interface SignedOutMachineAuth {
+  isAuthenticated: false;
+  tokenType: 'm2m_token';
+  reason: TokenInvalidReason;
+  message: string;
+  /** 401, or 403 for `machine-not-in-scope`, or 503 for `upstream-unavailable`. */
+  status: 401 | 403 | 503;
+  /** A JSON `{ error, message }` response with this status, `WWW-Authenticate` (401/403) or `Retry-After` (503). */
+  toResponse(): Response;
+}
+
+/** The answer of `verifyRequest`. */
+export type MachineAuth = SignedInMachineAuth | SignedOutMachineAuth;
+
+/**
+ * Verifies the `Authorization: Bearer` token of a request (opaque M2M tokens through Clerk, M2M JWTs locally).
+ * Never throws for anything the caller sent; rejects only for a configuration no request could pass
+ * (`missing_key`, `invalid_argument`).
+ */
+export declare function verifyRequest(request: Request, options: VerifyRequestOptions): Promise<MachineAuth>;
+
+/** How many verification results this isolate holds, and the bound. */
+export declare function verificationCacheStats(): { entries: number; capacity: number };
+
+/** Forgets every cached verification result, JWKS and imported key in this isolate. */
+export declare function clearVerificationCache(): void;

@@ -5,8 +5,8 @@ use crate::config::Config;
 use crate::error::{ApiError, ClerkError, Error};
 use crate::http::{parse_retry_after, HttpRequest, HttpResponse, Method};
 use crate::model::{
-    CreateTokenParams, ListTokensParams, M2MToken, Nullable, RawJson, RevokeTokenParams,
-    TokenFormat, TokenList, VerifyTokenParams,
+    CreateTokenParams, ListTokensParams, M2MToken, Nullable, RawJson, RevokeTokenParams, TokenFormat, TokenList,
+    VerifyTokenParams,
 };
 use crate::reason::Reason;
 use crate::secret::{redact, Secret};
@@ -86,32 +86,19 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
 pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
     let seconds = match p.seconds_until_expiration {
         Nullable::Value(s) if !(s.is_finite() && s > 0.0) => {
-            return Err(Error::invalid(
-                "secondsUntilExpiration",
-                "a finite number greater than 0, or null",
-            ))
+            return Err(Error::invalid("secondsUntilExpiration", "a finite number greater than 0, or null"))
         }
         Nullable::Value(s) => Nullable::Value(JsonNumber(s)),
         Nullable::Null => Nullable::Null,
         Nullable::Absent => Nullable::Absent,
     };
-    if let (Some(min), Nullable::Value(secs)) =
-        (p.min_remaining_ttl_seconds, &p.seconds_until_expiration)
-    {
+    if let (Some(min), Nullable::Value(secs)) = (p.min_remaining_ttl_seconds, &p.seconds_until_expiration) {
         if min as f64 >= *secs {
-            return Err(Error::invalid(
-                "minRemainingTtlSeconds",
-                "less than secondsUntilExpiration",
-            ));
+            return Err(Error::invalid("minRemainingTtlSeconds", "less than secondsUntilExpiration"));
         }
     }
-    if p.min_remaining_ttl_seconds
-        .is_some_and(|m| m > MAX_SAFE_INTEGER)
-    {
-        return Err(Error::invalid(
-            "minRemainingTtlSeconds",
-            "a non-negative integer",
-        ));
+    if p.min_remaining_ttl_seconds.is_some_and(|m| m > MAX_SAFE_INTEGER) {
+        return Err(Error::invalid("minRemainingTtlSeconds", "a non-negative integer"));
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
     let body = CreateBody {
@@ -133,10 +120,7 @@ const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 /// GET `{base}/m2m_tokens?subject=…`.
 pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, Error> {
     if !is_machine_id(&p.subject) {
-        return Err(Error::invalid(
-            "subject",
-            "a machine id: mch_ followed by 27 letters, digits or _",
-        ));
+        return Err(Error::invalid("subject", "a machine id: mch_ followed by 27 letters, digits or _"));
     }
     if p.limit.is_some_and(|l| !(1..=100).contains(&l)) {
         return Err(Error::invalid("limit", "an integer from 1 to 100"));
@@ -158,26 +142,16 @@ pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, E
             url.extend(["&", name, "=", &v.to_string()]);
         }
     }
-    Ok(HttpRequest {
-        method: Method::Get,
-        url,
-        authorization: bearer(key),
-        body: None,
-    })
+    Ok(HttpRequest { method: Method::Get, url, authorization: bearer(key), body: None })
 }
 
 /// POST `{base}/m2m_tokens/{id}/revoke`, always with a JSON object body.
 pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest, Error> {
     if !is_token_id(&p.m2m_token_id) {
-        return Err(Error::invalid(
-            "m2mTokenId",
-            "a token id: mt_ followed by 32 hexadecimal digits",
-        ));
+        return Err(Error::invalid("m2mTokenId", "a token id: mt_ followed by 32 hexadecimal digits"));
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let body = RevokeBody {
-        revocation_reason: &p.revocation_reason,
-    };
+    let body = RevokeBody { revocation_reason: &p.revocation_reason };
     Ok(HttpRequest {
         method: Method::Post,
         url: cfg.base_url() + "/m2m_tokens/" + &p.m2m_token_id + "/revoke",
@@ -190,9 +164,7 @@ pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest
 pub fn verify_request(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
     check_token_argument(&p.token)?;
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let body = VerifyBody {
-        token: p.token.expose(),
-    };
+    let body = VerifyBody { token: p.token.expose() };
     Ok(HttpRequest {
         method: Method::Post,
         url: cfg.base_url() + "/m2m_tokens/verify",
@@ -204,59 +176,36 @@ pub fn verify_request(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest
 /// A token argument must be a non-empty string of at most [`MAX_TOKEN_BYTES`].
 pub fn check_token_argument(token: &Secret) -> Result<(), Error> {
     if token.is_empty() || token.expose().len() > MAX_TOKEN_BYTES {
-        return Err(Error::invalid(
-            "token",
-            "a non-empty string of at most 8192 bytes",
-        ));
+        return Err(Error::invalid("token", "a non-empty string of at most 8192 bytes"));
     }
     Ok(())
 }
 
 /// GET `{api_url}/{api_version}/jwks` with the secret key (the machine key cannot read it).
 pub fn jwks_request(cfg: &Config) -> Result<HttpRequest, Error> {
-    let key = cfg
-        .secret_key
-        .as_ref()
-        .or(cfg.machine_secret_key.as_ref())
-        .ok_or(Error::MissingKey)?;
-    Ok(HttpRequest {
-        method: Method::Get,
-        url: cfg.base_url() + "/jwks",
-        authorization: bearer(key),
-        body: None,
-    })
+    let key = cfg.secret_key.as_ref().or(cfg.machine_secret_key.as_ref()).ok_or(Error::MissingKey)?;
+    Ok(HttpRequest { method: Method::Get, url: cfg.base_url() + "/jwks", authorization: bearer(key), body: None })
 }
 
 fn require_json(resp: &HttpResponse) -> Result<(), Error> {
     match resp.header("content-type") {
-        Some(ct) if !is_json_content_type(ct) => Err(Error::InvalidResponse {
-            detail: "the content type is not JSON",
-        }),
+        Some(ct) if !is_json_content_type(ct) => Err(Error::InvalidResponse { detail: "the content type is not JSON" }),
         _ => Ok(()),
     }
 }
 
 fn is_json_content_type(ct: &str) -> bool {
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Decodes a 2xx token answer. `require_token` is set for create, whose answer must carry the token.
 pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken, Error> {
     require_json(resp)?;
-    let token: M2MToken = serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse {
-        detail: "the body is not a machine token object",
-    })?;
+    let token: M2MToken = serde_json::from_str(&resp.body)
+        .map_err(|_| Error::InvalidResponse { detail: "the body is not a machine token object" })?;
     if require_token && token.token.as_ref().is_none_or(Secret::is_empty) {
-        return Err(Error::InvalidResponse {
-            detail: "the created token is missing",
-        });
+        return Err(Error::InvalidResponse { detail: "the created token is missing" });
     }
     Ok(token)
 }
@@ -264,9 +213,7 @@ pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken
 /// Decodes a 2xx list answer.
 pub fn decode_list(resp: &HttpResponse) -> Result<TokenList, Error> {
     require_json(resp)?;
-    serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse {
-        detail: "the body is not a token list",
-    })
+    serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse { detail: "the body is not a token list" })
 }
 
 #[derive(Deserialize)]
@@ -286,15 +233,8 @@ pub fn decode_error(resp: &HttpResponse, secrets: &[&str], now_ms: f64) -> ApiEr
         .filter(|t| !t.is_empty())
         .or_else(|| resp.header("clerk-trace-id").map(str::to_owned))
         .or_else(|| resp.header("cf-ray").map(str::to_owned));
-    let retry_after = resp
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, now_ms));
-    ApiError {
-        status: resp.status,
-        errors,
-        clerk_trace_id,
-        retry_after,
-    }
+    let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, now_ms));
+    ApiError { status: resp.status, errors, clerk_trace_id, retry_after }
 }
 
 /// Why a token Clerk returned must not be accepted, if it must not: revoked, expired, or past `expiration`.
@@ -362,33 +302,18 @@ mod tests {
             ..Default::default()
         };
         let r = create_request(&cfg(), &p).unwrap();
-        assert_eq!(
-            r.body.as_deref(),
-            Some(r#"{"seconds_until_expiration":null,"claims":null}"#)
-        );
-        let frac = CreateTokenParams {
-            seconds_until_expiration: Nullable::Value(1.5),
-            ..Default::default()
-        };
-        assert_eq!(
-            create_request(&cfg(), &frac).unwrap().body.as_deref(),
-            Some(r#"{"seconds_until_expiration":1.5}"#)
-        );
+        assert_eq!(r.body.as_deref(), Some(r#"{"seconds_until_expiration":null,"claims":null}"#));
+        let frac = CreateTokenParams { seconds_until_expiration: Nullable::Value(1.5), ..Default::default() };
+        assert_eq!(create_request(&cfg(), &frac).unwrap().body.as_deref(), Some(r#"{"seconds_until_expiration":1.5}"#));
     }
 
     #[test]
     fn create_refuses_bad_values() {
         for secs in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let p = CreateTokenParams {
-                seconds_until_expiration: Nullable::Value(secs),
-                ..Default::default()
-            };
+            let p = CreateTokenParams { seconds_until_expiration: Nullable::Value(secs), ..Default::default() };
             assert!(matches!(
                 create_request(&cfg(), &p),
-                Err(Error::InvalidArgument {
-                    field: "secondsUntilExpiration",
-                    ..
-                })
+                Err(Error::InvalidArgument { field: "secondsUntilExpiration", .. })
             ));
         }
         let p = CreateTokenParams {
@@ -398,16 +323,10 @@ mod tests {
         };
         assert!(matches!(
             create_request(&cfg(), &p),
-            Err(Error::InvalidArgument {
-                field: "minRemainingTtlSeconds",
-                ..
-            })
+            Err(Error::InvalidArgument { field: "minRemainingTtlSeconds", .. })
         ));
         let no_key = Config::default();
-        assert!(matches!(
-            create_request(&no_key, &CreateTokenParams::default()),
-            Err(Error::MissingKey)
-        ));
+        assert!(matches!(create_request(&no_key, &CreateTokenParams::default()), Err(Error::MissingKey)));
     }
 
     #[test]
@@ -421,59 +340,29 @@ mod tests {
             ..Default::default()
         };
         let r = list_request(&cfg(), &p).unwrap();
-        assert_eq!(r.url, format!("http://127.0.0.1:9/v1/m2m_tokens?subject={MCH}&revoked=true&expired=false&limit=5&offset=10"));
+        assert_eq!(
+            r.url,
+            format!("http://127.0.0.1:9/v1/m2m_tokens?subject={MCH}&revoked=true&expired=false&limit=5&offset=10")
+        );
         assert!(r.body.is_none() && r.headers().all(|(k, _)| k != "Content-Type"));
-        let minimal = list_request(
-            &cfg(),
-            &ListTokensParams {
-                subject: MCH.into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let minimal = list_request(&cfg(), &ListTokensParams { subject: MCH.into(), ..Default::default() }).unwrap();
         assert!(minimal.url.ends_with(&format!("?subject={MCH}")));
     }
 
     #[test]
     fn list_refuses_bad_values() {
-        let bad_subject = ListTokensParams {
-            subject: "mch_short".into(),
-            ..Default::default()
-        };
-        assert!(matches!(
-            list_request(&cfg(), &bad_subject),
-            Err(Error::InvalidArgument {
-                field: "subject",
-                ..
-            })
-        ));
+        let bad_subject = ListTokensParams { subject: "mch_short".into(), ..Default::default() };
+        assert!(matches!(list_request(&cfg(), &bad_subject), Err(Error::InvalidArgument { field: "subject", .. })));
         for limit in [0, 101] {
-            let p = ListTokensParams {
-                subject: MCH.into(),
-                limit: Some(limit),
-                ..Default::default()
-            };
-            assert!(matches!(
-                list_request(&cfg(), &p),
-                Err(Error::InvalidArgument { field: "limit", .. })
-            ));
+            let p = ListTokensParams { subject: MCH.into(), limit: Some(limit), ..Default::default() };
+            assert!(matches!(list_request(&cfg(), &p), Err(Error::InvalidArgument { field: "limit", .. })));
         }
     }
 
     #[test]
     fn revoke_checks_the_id_and_always_sends_an_object() {
-        let r = revoke_request(
-            &cfg(),
-            &RevokeTokenParams {
-                m2m_token_id: MT.into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(
-            r.url,
-            format!("http://127.0.0.1:9/v1/m2m_tokens/{MT}/revoke")
-        );
+        let r = revoke_request(&cfg(), &RevokeTokenParams { m2m_token_id: MT.into(), ..Default::default() }).unwrap();
+        assert_eq!(r.url, format!("http://127.0.0.1:9/v1/m2m_tokens/{MT}/revoke"));
         assert_eq!(r.body.as_deref(), Some("{}"));
         let with_reason = RevokeTokenParams {
             m2m_token_id: MT.into(),
@@ -481,76 +370,35 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            revoke_request(&cfg(), &with_reason)
-                .unwrap()
-                .body
-                .as_deref(),
+            revoke_request(&cfg(), &with_reason).unwrap().body.as_deref(),
             Some(r#"{"revocation_reason":"rotated \"x\""}"#)
         );
-        let null_reason = RevokeTokenParams {
-            m2m_token_id: MT.into(),
-            revocation_reason: Nullable::Null,
-            ..Default::default()
-        };
+        let null_reason =
+            RevokeTokenParams { m2m_token_id: MT.into(), revocation_reason: Nullable::Null, ..Default::default() };
         assert_eq!(
-            revoke_request(&cfg(), &null_reason)
-                .unwrap()
-                .body
-                .as_deref(),
+            revoke_request(&cfg(), &null_reason).unwrap().body.as_deref(),
             Some(r#"{"revocation_reason":null}"#)
         );
-        for bad in [
-            "../verify",
-            "mt_123",
-            "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e/../../x",
-        ] {
-            let p = RevokeTokenParams {
-                m2m_token_id: bad.into(),
-                ..Default::default()
-            };
-            assert!(matches!(
-                revoke_request(&cfg(), &p),
-                Err(Error::InvalidArgument {
-                    field: "m2mTokenId",
-                    ..
-                })
-            ));
+        for bad in ["../verify", "mt_123", "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e/../../x"] {
+            let p = RevokeTokenParams { m2m_token_id: bad.into(), ..Default::default() };
+            assert!(matches!(revoke_request(&cfg(), &p), Err(Error::InvalidArgument { field: "m2mTokenId", .. })));
         }
     }
 
     #[test]
     fn verify_puts_the_token_in_the_body_only() {
-        let p = VerifyTokenParams {
-            token: "mt_secret_value".into(),
-            machine_secret_key: None,
-        };
+        let p = VerifyTokenParams { token: "mt_secret_value".into(), machine_secret_key: None };
         let r = verify_request(&cfg(), &p).unwrap();
         assert_eq!(r.body.as_deref(), Some(r#"{"token":"mt_secret_value"}"#));
         assert!(!r.url.contains("mt_secret_value"));
-        let empty = VerifyTokenParams {
-            token: "".into(),
-            machine_secret_key: None,
-        };
-        assert!(matches!(
-            verify_request(&cfg(), &empty),
-            Err(Error::InvalidArgument { field: "token", .. })
-        ));
-        let huge = VerifyTokenParams {
-            token: "m".repeat(MAX_TOKEN_BYTES + 1).into(),
-            machine_secret_key: None,
-        };
-        assert!(matches!(
-            verify_request(&cfg(), &huge),
-            Err(Error::InvalidArgument { field: "token", .. })
-        ));
+        let empty = VerifyTokenParams { token: "".into(), machine_secret_key: None };
+        assert!(matches!(verify_request(&cfg(), &empty), Err(Error::InvalidArgument { field: "token", .. })));
+        let huge = VerifyTokenParams { token: "m".repeat(MAX_TOKEN_BYTES + 1).into(), machine_secret_key: None };
+        assert!(matches!(verify_request(&cfg(), &huge), Err(Error::InvalidArgument { field: "token", .. })));
     }
 
     fn resp(status: u16, ct: &str, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![("content-type".into(), ct.into())],
-            body: body.into(),
-        }
+        HttpResponse { status, headers: vec![("content-type".into(), ct.into())], body: body.into() }
     }
 
     #[test]
@@ -558,10 +406,7 @@ mod tests {
         let ok = r#"{"object":"machine_to_machine_token","id":"mt_1","subject":"mch_1","revoked":false,"expired":false,
             "expiration":null,"last_used_at":null,"created_at":1,"updated_at":1,"revocation_reason":null}"#;
         assert!(decode_token(&resp(200, "application/json; charset=utf-8", ok), false).is_ok());
-        assert!(matches!(
-            decode_token(&resp(201, "application/json", ok), true),
-            Err(Error::InvalidResponse { .. })
-        ));
+        assert!(matches!(decode_token(&resp(201, "application/json", ok), true), Err(Error::InvalidResponse { .. })));
         for (ct, body) in [
             ("text/html", ok),
             ("application/json", "{"),
@@ -572,21 +417,10 @@ mod tests {
             ),
             ("application/json", "[]"),
         ] {
-            assert!(
-                matches!(
-                    decode_token(&resp(200, ct, body), false),
-                    Err(Error::InvalidResponse { .. })
-                ),
-                "{body}"
-            );
+            assert!(matches!(decode_token(&resp(200, ct, body), false), Err(Error::InvalidResponse { .. })), "{body}");
         }
         let list = r#"{"m2m_tokens":[],"total_count":0}"#;
-        assert_eq!(
-            decode_list(&resp(200, "application/json", list))
-                .unwrap()
-                .total_count,
-            0
-        );
+        assert_eq!(decode_list(&resp(200, "application/json", list)).unwrap().total_count, 0);
         assert!(decode_list(&resp(200, "application/json", r#"{"data":[]}"#)).is_err());
     }
 
@@ -597,12 +431,7 @@ mod tests {
         r.headers.push(("retry-after".into(), "7".into()));
         let e = decode_error(&r, &["ak_machine"], 0.0);
         assert_eq!(
-            (
-                e.status,
-                e.code(),
-                e.clerk_trace_id.as_deref(),
-                e.retry_after
-            ),
+            (e.status, e.code(), e.clerk_trace_id.as_deref(), e.retry_after),
             (422, "form_param_invalid", Some("trace_1"), Some(7))
         );
         assert_eq!(e.errors[0].long_message, "[redacted] is wrong");
@@ -610,15 +439,9 @@ mod tests {
         let mut html = resp(502, "text/html", "<html>bad gateway</html>");
         html.headers.push(("cf-ray".into(), "ray123".into()));
         let e = decode_error(&html, &[], 0.0);
-        assert_eq!(
-            (e.code(), e.clerk_trace_id.as_deref(), e.errors.len()),
-            ("api_error", Some("ray123"), 0)
-        );
+        assert_eq!((e.code(), e.clerk_trace_id.as_deref(), e.errors.len()), ("api_error", Some("ray123"), 0));
         html.headers.push(("clerk-trace-id".into(), "ct".into()));
-        assert_eq!(
-            decode_error(&html, &[], 0.0).clerk_trace_id.as_deref(),
-            Some("ct")
-        );
+        assert_eq!(decode_error(&html, &[], 0.0).clerk_trace_id.as_deref(), Some("ct"));
     }
 
     #[test]

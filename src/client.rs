@@ -6,8 +6,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::model::{
-    CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, RevokeTokenParams, TokenList,
-    VerifyTokenParams,
+    CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, RevokeTokenParams, TokenList, VerifyTokenParams,
 };
 use crate::reason::Reason;
 use crate::retry::{retry_delay_ms, Failure};
@@ -26,11 +25,7 @@ pub enum TransportError {
 #[allow(async_fn_in_trait)] // wasm is single-threaded: no Send bound is wanted.
 pub trait Transport {
     /// Sends one attempt and reads the whole body, aborting after `timeout_ms`.
-    async fn send(
-        &self,
-        request: &HttpRequest,
-        timeout_ms: u32,
-    ) -> Result<HttpResponse, TransportError>;
+    async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError>;
     /// Waits `ms` milliseconds.
     async fn sleep(&self, ms: u32);
     /// Milliseconds since the Unix epoch.
@@ -70,10 +65,7 @@ impl Client<FetchTransport> {
 impl<T: Transport> Client<T> {
     /// A client over any transport (tests, custom runtimes).
     pub fn with_transport(config: Config, transport: T) -> Result<Self, Error> {
-        Ok(Client {
-            config: config.validated()?,
-            transport,
-        })
+        Ok(Client { config: config.validated()?, transport })
     }
 
     /// The validated configuration.
@@ -92,10 +84,7 @@ impl<T: Transport> Client<T> {
     }
 
     /// [`Client::create_token`] with the status and headers.
-    pub async fn create_token_with_http_info(
-        &self,
-        params: &CreateTokenParams,
-    ) -> Result<HttpInfo<M2MToken>, Error> {
+    pub async fn create_token_with_http_info(&self, params: &CreateTokenParams) -> Result<HttpInfo<M2MToken>, Error> {
         let request = api::create_request(&self.config, params)?;
         let response = self.execute(Operation::Create, &request, None).await?;
         with_info(api::decode_token(&response, true)?, response)
@@ -107,10 +96,7 @@ impl<T: Transport> Client<T> {
     }
 
     /// [`Client::list`] with the status and headers.
-    pub async fn list_with_http_info(
-        &self,
-        params: &ListTokensParams,
-    ) -> Result<HttpInfo<TokenList>, Error> {
+    pub async fn list_with_http_info(&self, params: &ListTokensParams) -> Result<HttpInfo<TokenList>, Error> {
         let request = api::list_request(&self.config, params)?;
         let response = self.execute(Operation::List, &request, None).await?;
         with_info(api::decode_list(&response)?, response)
@@ -122,10 +108,7 @@ impl<T: Transport> Client<T> {
     }
 
     /// [`Client::revoke_token`] with the status and headers.
-    pub async fn revoke_token_with_http_info(
-        &self,
-        params: &RevokeTokenParams,
-    ) -> Result<HttpInfo<M2MToken>, Error> {
+    pub async fn revoke_token_with_http_info(&self, params: &RevokeTokenParams) -> Result<HttpInfo<M2MToken>, Error> {
         let request = api::revoke_request(&self.config, params)?;
         let response = self.execute(Operation::Revoke, &request, None).await?;
         with_info(api::decode_token(&response, false)?, response)
@@ -138,20 +121,10 @@ impl<T: Transport> Client<T> {
     }
 
     /// [`Client::verify`] with the status and headers.
-    pub async fn verify_with_http_info(
-        &self,
-        params: &VerifyTokenParams,
-    ) -> Result<HttpInfo<M2MToken>, Error> {
+    pub async fn verify_with_http_info(&self, params: &VerifyTokenParams) -> Result<HttpInfo<M2MToken>, Error> {
         let request = api::verify_request(&self.config, params)?;
-        let response = match self
-            .execute(Operation::Verify, &request, Some(params.token.expose()))
-            .await
-        {
-            Err(Error::Api(e)) if e.status == 404 => {
-                return Err(Error::TokenInvalid {
-                    reason: Reason::TokenInvalid,
-                })
-            }
+        let response = match self.execute(Operation::Verify, &request, Some(params.token.expose())).await {
+            Err(Error::Api(e)) if e.status == 404 => return Err(Error::TokenInvalid { reason: Reason::TokenInvalid }),
             other => other?,
         };
         let token = api::decode_token(&response, false)?;
@@ -172,23 +145,16 @@ impl<T: Transport> Client<T> {
         let secrets = [key, token.unwrap_or("")];
         let mut retries = 0;
         loop {
-            let (failure, error) = match self.transport.send(request, self.config.timeout_ms).await
-            {
+            let (failure, error) = match self.transport.send(request, self.config.timeout_ms).await {
                 Ok(response) if response.is_success() => return Ok(response),
                 Ok(response) => {
                     let api = api::decode_error(&response, &secrets, self.transport.now_ms());
-                    (
-                        Failure::Status(response.status, api.retry_after),
-                        Error::Api(api),
-                    )
+                    (Failure::Status(response.status, api.retry_after), Error::Api(api))
                 }
                 Err(TransportError::Network) => (Failure::Network, Error::Network),
-                Err(TransportError::Timeout) => (
-                    Failure::Timeout,
-                    Error::Timeout {
-                        timeout_ms: self.config.timeout_ms,
-                    },
-                ),
+                Err(TransportError::Timeout) => {
+                    (Failure::Timeout, Error::Timeout { timeout_ms: self.config.timeout_ms })
+                }
             };
             let jitter = self.transport.random();
             match retry_delay_ms(op, failure, retries, self.config.max_retries, jitter) {
@@ -203,11 +169,7 @@ impl<T: Transport> Client<T> {
 }
 
 fn with_info<D>(data: D, response: HttpResponse) -> Result<HttpInfo<D>, Error> {
-    Ok(HttpInfo {
-        data,
-        status: response.status,
-        headers: response.headers,
-    })
+    Ok(HttpInfo { data, status: response.status, headers: response.headers })
 }
 
 #[cfg(test)]
@@ -243,36 +205,29 @@ pub(crate) mod tests {
         pub answers: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
         pub sent: RefCell<Vec<HttpRequest>>,
         pub slept: RefCell<Vec<u32>>,
-        pub now: f64,
+        pub now: std::cell::Cell<f64>,
     }
 
     impl Scripted {
         pub fn new(answers: Vec<Result<HttpResponse, TransportError>>) -> Self {
             Scripted {
                 answers: RefCell::new(answers.into()),
-                now: 1_000_000.0,
+                now: std::cell::Cell::new(1_000_000.0),
                 ..Default::default()
             }
         }
     }
 
     impl Transport for Scripted {
-        async fn send(
-            &self,
-            request: &HttpRequest,
-            _timeout_ms: u32,
-        ) -> Result<HttpResponse, TransportError> {
+        async fn send(&self, request: &HttpRequest, _timeout_ms: u32) -> Result<HttpResponse, TransportError> {
             self.sent.borrow_mut().push(request.clone());
-            self.answers
-                .borrow_mut()
-                .pop_front()
-                .unwrap_or(Err(TransportError::Network))
+            self.answers.borrow_mut().pop_front().unwrap_or(Err(TransportError::Network))
         }
         async fn sleep(&self, ms: u32) {
             self.slept.borrow_mut().push(ms);
         }
         fn now_ms(&self) -> f64 {
-            self.now
+            self.now.get()
         }
         fn random(&self) -> f64 {
             0.0
@@ -295,12 +250,8 @@ pub(crate) mod tests {
             "revocation_reason":null,"expired":false,"expiration":2000000,"last_used_at":null,"created_at":1,"updated_at":1}"#,
         )
         .unwrap();
-        let extra: serde_json::Value = serde_json::from_str(if overrides.is_empty() {
-            "{}"
-        } else {
-            overrides
-        })
-        .unwrap();
+        let extra: serde_json::Value =
+            serde_json::from_str(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
         for (k, v) in extra.as_object().unwrap() {
             token[k] = v.clone();
         }
@@ -321,49 +272,30 @@ pub(crate) mod tests {
         let c = client(vec![json(201, &token_json(r#"{"token":"mt_new"}"#))]);
         let t = block_on(c.create_token(&CreateTokenParams::default())).unwrap();
         assert_eq!(t.token.unwrap().expose(), "mt_new");
-        let c = client(vec![
-            json(503, "{}"),
-            json(201, &token_json(r#"{"token":"mt_new"}"#)),
-        ]);
+        let c = client(vec![json(503, "{}"), json(201, &token_json(r#"{"token":"mt_new"}"#))]);
         let err = block_on(c.create_token(&CreateTokenParams::default())).unwrap_err();
         assert!(matches!(err, Error::Api(ref e) if e.status == 503));
         assert_eq!(c.transport.sent.borrow().len(), 1);
         let c = client(vec![Err(TransportError::Timeout)]);
-        assert!(matches!(
-            block_on(c.create_token(&CreateTokenParams::default())),
-            Err(Error::Timeout { .. })
-        ));
+        assert!(matches!(block_on(c.create_token(&CreateTokenParams::default())), Err(Error::Timeout { .. })));
         assert_eq!(c.transport.sent.borrow().len(), 1);
     }
 
     #[test]
     fn create_is_retried_on_429_honouring_retry_after() {
-        let mut limited = json(
-            429,
-            r#"{"errors":[{"code":"too_many_requests","message":"slow","long_message":"slow"}]}"#,
-        )
-        .unwrap();
+        let mut limited =
+            json(429, r#"{"errors":[{"code":"too_many_requests","message":"slow","long_message":"slow"}]}"#).unwrap();
         limited.headers.push(("retry-after".into(), "1".into()));
-        let c = client(vec![
-            Ok(limited),
-            json(201, &token_json(r#"{"token":"mt_new"}"#)),
-        ]);
+        let c = client(vec![Ok(limited), json(201, &token_json(r#"{"token":"mt_new"}"#))]);
         assert!(block_on(c.create_token(&CreateTokenParams::default())).is_ok());
         assert_eq!(*c.transport.slept.borrow(), [1000]);
     }
 
     #[test]
     fn safe_operations_retry_up_to_max_retries() {
-        let c = client(vec![
-            Err(TransportError::Network),
-            json(502, "bad"),
-            json(500, "{}"),
-            json(200, &token_json("")),
-        ]);
-        let p = VerifyTokenParams {
-            token: "mt_x".into(),
-            machine_secret_key: None,
-        };
+        let c =
+            client(vec![Err(TransportError::Network), json(502, "bad"), json(500, "{}"), json(200, &token_json(""))]);
+        let p = VerifyTokenParams { token: "mt_x".into(), machine_secret_key: None };
         let err = block_on(c.verify(&p)).unwrap_err();
         assert!(matches!(err, Error::Api(ref e) if e.status == 500));
         assert_eq!(c.transport.sent.borrow().len(), 3);
@@ -373,30 +305,19 @@ pub(crate) mod tests {
     #[test]
     fn other_4xx_are_not_retried() {
         let c = client(vec![json(400, "{}"), json(200, "{}")]);
-        let p = ListTokensParams {
-            subject: "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk".into(),
-            ..Default::default()
-        };
+        let p = ListTokensParams { subject: "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk".into(), ..Default::default() };
         assert!(matches!(block_on(c.list(&p)), Err(Error::Api(ref e)) if e.status == 400));
         assert_eq!(c.transport.sent.borrow().len(), 1);
     }
 
     #[test]
     fn verify_turns_404_and_dead_tokens_into_token_invalid() {
-        let p = || VerifyTokenParams {
-            token: "mt_secret_token".into(),
-            machine_secret_key: None,
-        };
+        let p = || VerifyTokenParams { token: "mt_secret_token".into(), machine_secret_key: None };
         let c = client(vec![json(
             404,
             r#"{"errors":[{"code":"resource_not_found","message":"mt_secret_token","long_message":""}]}"#,
         )]);
-        assert!(matches!(
-            block_on(c.verify(&p())),
-            Err(Error::TokenInvalid {
-                reason: Reason::TokenInvalid
-            })
-        ));
+        assert!(matches!(block_on(c.verify(&p())), Err(Error::TokenInvalid { reason: Reason::TokenInvalid })));
         for (extra, reason) in [
             (r#"{"revoked":true}"#, Reason::TokenRevoked),
             (r#"{"expired":true}"#, Reason::TokenExpired),
@@ -404,32 +325,20 @@ pub(crate) mod tests {
         ] {
             let c = client(vec![json(200, &token_json(extra))]);
             let err = block_on(c.verify(&p())).unwrap_err();
-            assert!(
-                matches!(err, Error::TokenInvalid { reason: r } if r == reason),
-                "{extra}"
-            );
+            assert!(matches!(err, Error::TokenInvalid { reason: r } if r == reason), "{extra}");
         }
         let c = client(vec![json(200, &token_json(""))]);
-        assert_eq!(
-            block_on(c.verify(&p())).unwrap().subject,
-            "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk"
-        );
+        assert_eq!(block_on(c.verify(&p())).unwrap().subject, "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk");
     }
 
     #[test]
     fn api_errors_never_echo_the_key_or_token() {
         let body = r#"{"errors":[{"code":"x","message":"ak_machine mt_secret_token","long_message":"ak_machine"}]}"#;
         let c = client(vec![json(400, body)]);
-        let p = VerifyTokenParams {
-            token: "mt_secret_token".into(),
-            machine_secret_key: None,
-        };
+        let p = VerifyTokenParams { token: "mt_secret_token".into(), machine_secret_key: None };
         let err = block_on(c.verify(&p)).unwrap_err();
         let text = format!("{err} {err:?}");
-        assert!(
-            !text.contains("ak_machine") && !text.contains("mt_secret_token"),
-            "{text}"
-        );
+        assert!(!text.contains("ak_machine") && !text.contains("mt_secret_token"), "{text}");
     }
 
     #[test]
@@ -450,17 +359,8 @@ pub(crate) mod tests {
     #[test]
     fn invalid_input_sends_nothing() {
         let c = client(vec![]);
-        let p = ListTokensParams {
-            subject: "nope".into(),
-            ..Default::default()
-        };
-        assert!(matches!(
-            block_on(c.list(&p)),
-            Err(Error::InvalidArgument {
-                field: "subject",
-                ..
-            })
-        ));
+        let p = ListTokensParams { subject: "nope".into(), ..Default::default() };
+        assert!(matches!(block_on(c.list(&p)), Err(Error::InvalidArgument { field: "subject", .. })));
         assert!(c.transport.sent.borrow().is_empty());
     }
 }

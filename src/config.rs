@@ -57,26 +57,17 @@ impl Config {
         self.secret_key = checked_key(self.secret_key, "secretKey")?;
         let url = self.api_url.trim_end_matches('/');
         if !is_http_url(url) {
-            return Err(Error::invalid(
-                "apiUrl",
-                "an http:// or https:// URL without query or fragment",
-            ));
+            return Err(Error::invalid("apiUrl", "an http:// or https:// URL without query or fragment"));
         }
         self.api_url = url.to_owned();
         let version_ok = !self.api_version.is_empty()
             && self.api_version.len() <= 32
-            && self
-                .api_version
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
+            && self.api_version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_');
         if !version_ok {
             return Err(Error::invalid("apiVersion", "a path segment such as v1"));
         }
         if self.timeout_ms == 0 {
-            return Err(Error::invalid(
-                "timeoutMs",
-                "a positive number of milliseconds",
-            ));
+            return Err(Error::invalid("timeoutMs", "a positive number of milliseconds"));
         }
         if self.max_retries > MAX_RETRIES_LIMIT {
             return Err(Error::invalid("maxRetries", "an integer from 0 to 10"));
@@ -107,24 +98,18 @@ impl Config {
 pub fn checked_key(key: Option<Secret>, field: &'static str) -> Result<Option<Secret>, Error> {
     match key {
         Some(k) if k.is_empty() => Ok(None),
-        Some(k) if !is_header_safe(k.expose()) => Err(Error::invalid(
-            field,
-            "a key of visible ASCII characters without spaces",
-        )),
+        Some(k) if !is_header_safe(k.expose()) => {
+            Err(Error::invalid(field, "a key of visible ASCII characters without spaces"))
+        }
         other => Ok(other),
     }
 }
 
 fn is_http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     let Some(rest) = rest else { return false };
     let host = rest.split('/').next().unwrap_or("");
-    !host.is_empty()
-        && !host.contains('@')
-        && url.bytes().all(|b| b.is_ascii_graphic())
-        && !url.contains(['?', '#'])
+    !host.is_empty() && !host.contains('@') && url.bytes().all(|b| b.is_ascii_graphic()) && !url.contains(['?', '#'])
 }
 
 #[cfg(test)]
@@ -132,71 +117,35 @@ mod tests {
     use super::*;
 
     fn cfg(url: &str) -> Result<Config, Error> {
-        Config {
-            api_url: url.into(),
-            ..Config::default()
-        }
-        .validated()
+        Config { api_url: url.into(), ..Config::default() }.validated()
     }
 
     #[test]
     fn api_url_is_checked_and_normalised() {
-        assert_eq!(
-            cfg("http://127.0.0.1:8080/").unwrap().base_url(),
-            "http://127.0.0.1:8080/v1"
-        );
-        assert_eq!(
-            cfg("https://api.clerk.com").unwrap().base_url(),
-            "https://api.clerk.com/v1"
-        );
-        for bad in [
-            "",
-            "ftp://x",
-            "https://",
-            "api.clerk.com",
-            "https://a b",
-            "https://x?y=1",
-            "https://u@x",
-        ] {
+        assert_eq!(cfg("http://127.0.0.1:8080/").unwrap().base_url(), "http://127.0.0.1:8080/v1");
+        assert_eq!(cfg("https://api.clerk.com").unwrap().base_url(), "https://api.clerk.com/v1");
+        for bad in ["", "ftp://x", "https://", "api.clerk.com", "https://a b", "https://x?y=1", "https://u@x"] {
             assert_eq!(cfg(bad).unwrap_err().code(), "invalid_argument", "{bad}");
         }
     }
 
     #[test]
     fn key_precedence_and_missing_key() {
-        let c = Config {
-            machine_secret_key: Some("ak_m".into()),
-            secret_key: Some("sk_s".into()),
-            ..Config::default()
-        };
+        let c =
+            Config { machine_secret_key: Some("ak_m".into()), secret_key: Some("sk_s".into()), ..Config::default() };
         let call = Secret::from("ak_call");
         assert_eq!(c.key_for(Some(&call)).unwrap().expose(), "ak_call");
         assert_eq!(c.key_for(None).unwrap().expose(), "ak_m");
-        let only_sk = Config {
-            secret_key: Some("sk_s".into()),
-            ..Config::default()
-        };
+        let only_sk = Config { secret_key: Some("sk_s".into()), ..Config::default() };
         assert_eq!(only_sk.key_for(None).unwrap().expose(), "sk_s");
-        assert_eq!(
-            Config::default().key_for(None).unwrap_err().code(),
-            "missing_key"
-        );
+        assert_eq!(Config::default().key_for(None).unwrap_err().code(), "missing_key");
     }
 
     #[test]
     fn keys_must_be_header_safe_and_empty_means_absent() {
-        let c = Config {
-            secret_key: Some("".into()),
-            ..Config::default()
-        }
-        .validated()
-        .unwrap();
+        let c = Config { secret_key: Some("".into()), ..Config::default() }.validated().unwrap();
         assert!(c.secret_key.is_none());
-        let bad = Config {
-            secret_key: Some("sk_x\r\nX-Evil: 1".into()),
-            ..Config::default()
-        }
-        .validated();
+        let bad = Config { secret_key: Some("sk_x\r\nX-Evil: 1".into()), ..Config::default() }.validated();
         let err = bad.unwrap_err();
         assert_eq!(err.code(), "invalid_argument");
         assert!(!err.to_string().contains("sk_x"));
@@ -204,23 +153,8 @@ mod tests {
 
     #[test]
     fn limits() {
-        assert!(Config {
-            timeout_ms: 0,
-            ..Config::default()
-        }
-        .validated()
-        .is_err());
-        assert!(Config {
-            max_retries: 11,
-            ..Config::default()
-        }
-        .validated()
-        .is_err());
-        assert!(Config {
-            api_version: "v1/../x".into(),
-            ..Config::default()
-        }
-        .validated()
-        .is_err());
+        assert!(Config { timeout_ms: 0, ..Config::default() }.validated().is_err());
+        assert!(Config { max_retries: 11, ..Config::default() }.validated().is_err());
+        assert!(Config { api_version: "v1/../x".into(), ..Config::default() }.validated().is_err());
     }
 }

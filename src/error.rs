@@ -72,11 +72,7 @@ pub struct ClerkError {
 impl ApiError {
     /// The first error's code, or `api_error` when Clerk's body carried none.
     pub fn code(&self) -> &str {
-        self.errors
-            .first()
-            .map(|e| e.code.as_str())
-            .filter(|c| !c.is_empty())
-            .unwrap_or("api_error")
+        self.errors.first().map(|e| e.code.as_str()).filter(|c| !c.is_empty()).unwrap_or("api_error")
     }
 }
 
@@ -132,30 +128,13 @@ mod tests {
 
     #[test]
     fn codes_are_stable() {
-        assert_eq!(
-            Error::invalid("limit", "1 to 100").code(),
-            "invalid_argument"
-        );
+        assert_eq!(Error::invalid("limit", "1 to 100").code(), "invalid_argument");
         assert_eq!(Error::MissingKey.code(), "missing_key");
         assert_eq!(Error::Network.code(), "network_error");
         assert_eq!(Error::Timeout { timeout_ms: 5 }.code(), "timeout");
-        assert_eq!(
-            Error::InvalidResponse { detail: "x" }.code(),
-            "invalid_response"
-        );
-        assert_eq!(
-            Error::TokenInvalid {
-                reason: Reason::TokenRevoked
-            }
-            .code(),
-            "token_invalid"
-        );
-        let api = ApiError {
-            status: 502,
-            errors: vec![],
-            clerk_trace_id: None,
-            retry_after: None,
-        };
+        assert_eq!(Error::InvalidResponse { detail: "x" }.code(), "invalid_response");
+        assert_eq!(Error::TokenInvalid { reason: Reason::TokenRevoked }.code(), "token_invalid");
+        let api = ApiError { status: 502, errors: vec![], clerk_trace_id: None, retry_after: None };
         assert_eq!(Error::Api(api).code(), "api_error");
     }
 

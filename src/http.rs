@@ -40,10 +40,7 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// Every header to send, `Authorization` included.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let content_type = self
-            .body
-            .as_ref()
-            .map(|_| ("Content-Type", "application/json"));
+        let content_type = self.body.as_ref().map(|_| ("Content-Type", "application/json"));
         [
             ("Authorization", self.authorization.expose()),
             ("Accept", "application/json"),
@@ -80,10 +77,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The first header of that name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// True for 2xx.
@@ -96,19 +90,11 @@ impl HttpResponse {
 pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u32> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(
-            value
-                .parse::<u64>()
-                .map_or(u32::MAX, |v| v.min(u32::MAX as u64) as u32),
-        );
+        return Some(value.parse::<u64>().map_or(u32::MAX, |v| v.min(u32::MAX as u64) as u32));
     }
     let at_ms = parse_http_date(value)? as f64 * 1000.0;
     let delta = ((at_ms - now_ms) / 1000.0).ceil();
-    Some(if delta <= 0.0 {
-        0
-    } else {
-        delta.min(u32::MAX as f64) as u32
-    })
+    Some(if delta <= 0.0 { 0 } else { delta.min(u32::MAX as f64) as u32 })
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
@@ -134,13 +120,7 @@ fn parse_http_date(s: &str) -> Option<i64> {
     let year: i64 = parts.next()?.parse().ok()?;
     let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT"
-        || parts.next().is_some()
-        || !(1..=31).contains(&day)
-        || h > 23
-        || m > 59
-        || sec > 60
-    {
+    if parts.next()? != "GMT" || parts.next().is_some() || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
     Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
@@ -167,33 +147,16 @@ mod tests {
         assert_eq!(parse_retry_after(" 0 ", 0.0), Some(0));
         assert_eq!(parse_retry_after("99999999999999", 0.0), Some(u32::MAX));
         let now = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
-            Some(10)
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
-            Some(0)
-        );
-        for bad in [
-            "",
-            "-1",
-            "1.5",
-            "soon",
-            "Sun, 06 Nov 1994 08:49:47 UTC",
-            "Sun, 32 Nov 1994 08:49:47 GMT",
-        ] {
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(10));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(0));
+        for bad in ["", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:49:47 UTC", "Sun, 32 Nov 1994 08:49:47 GMT"] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad}");
         }
     }
 
     #[test]
     fn header_lookup_is_case_insensitive() {
-        let r = HttpResponse {
-            status: 200,
-            headers: vec![("cf-ray".into(), "abc".into())],
-            body: String::new(),
-        };
+        let r = HttpResponse { status: 200, headers: vec![("cf-ray".into(), "abc".into())], body: String::new() };
         assert_eq!(r.header("CF-Ray"), Some("abc"));
         assert_eq!(r.header("x"), None);
     }
@@ -209,15 +172,6 @@ mod tests {
         let dbg = format!("{r:?}");
         assert!(!dbg.contains("ak_secret") && !dbg.contains("mt_secret"));
         let names: Vec<_> = r.headers().map(|(k, _)| k).collect();
-        assert_eq!(
-            names,
-            [
-                "Authorization",
-                "Accept",
-                "Clerk-API-Version",
-                "User-Agent",
-                "Content-Type"
-            ]
-        );
+        assert_eq!(names, ["Authorization", "Accept", "Clerk-API-Version", "User-Agent", "Content-Type"]);
     }
 }

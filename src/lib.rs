@@ -7,37 +7,50 @@
 //! ## Architecture
 //! A **pure core** knows Clerk's API and does no I/O, so it is tested natively:
 //! [`config`] (keys, URLs), [`api`] (options → request, response → typed result), [`retry`] (which attempts
-//! repeat, backoff), [`model`] (token, list, params), [`error`] (one error enum), [`reason`] (rejection reasons).
-//! A **thin edge layer** does the I/O: [`transport`] (the only `fetch`), and `js` (the `#[wasm_bindgen]` API,
-//! conversions and JS errors). [`client`] joins them: build → send with retries → decode.
+//! repeat, backoff), [`model`] (token, list, params), [`error`] (one error enum), [`reason`] (rejection reasons),
+//! [`guard`] (header parsing, token kinds, JWT rules, JWKS policy, the verification cache), [`sha256`] and
+//! [`encoding`]. A **thin edge layer** does the I/O: [`transport`] (the only `fetch`), [`crypto`] (the only
+//! `crypto.subtle`), [`verify`] (the isolate's guard state) and `js` (the `#[wasm_bindgen]` API, conversions and
+//! JS errors). [`client`] joins core and transport: build → send with retries → decode; [`guard::Verifier`]
+//! joins the guard's rules with the client and WebCrypto.
 //!
 //! ```text
 //! JS call ─► js (convert + check types) ─► client ─► api (validate, build) ─► transport (fetch, timeout) ─► Clerk
 //! JS value ◄─ js (JSON.parse, Error+code) ◄─ api (decode) ◄─ retry policy ◄─────────────────────────────────┘
+//!
+//! Request ─► guard: header → token kind ─► cache? ─► opaque: client.verify │ jwt: rules, PEM | JWKS, WebCrypto
+//!                                                      └─► scope check ─► Outcome ─► toResponse()
 //! ```
 #![deny(missing_docs)]
 
 pub mod api;
 pub mod client;
 pub mod config;
+pub mod crypto;
+pub mod encoding;
 pub mod error;
+pub mod guard;
 pub mod http;
 pub mod model;
 pub mod reason;
 pub mod retry;
 pub mod secret;
+pub mod sha256;
 pub mod transport;
 pub mod validate;
+pub mod verify;
 
 mod js;
 
 pub use client::{Client, Transport, TransportError};
 pub use config::Config;
 pub use error::{ApiError, ClerkError, Error};
+pub use guard::{GuardSettings, Identity, Outcome, Rejection, Verifier};
 pub use model::{
-    CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, Nullable, RevokeTokenParams,
-    TokenFormat, TokenList, VerifyTokenParams,
+    CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, Nullable, RevokeTokenParams, TokenFormat, TokenList,
+    VerifyTokenParams,
 };
 pub use reason::Reason;
 pub use secret::Secret;
 pub use transport::FetchTransport;
+pub use verify::verify_request;

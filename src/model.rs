@@ -131,7 +131,7 @@ impl<T: Serialize> Serialize for Nullable<T> {
 }
 
 /// The format of a new token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenFormat {
     /// An `mt_…` string, verified through Clerk's API (the default).
@@ -219,9 +219,7 @@ mod tests {
         assert_eq!(t.claims.as_ref().unwrap().get(), r#"{"a":1}"#);
         let js = serde_json::to_string(&t).unwrap();
         assert!(js.contains(r#""revocationReason":null"#) && js.contains(r#""lastUsedAt":null"#));
-        assert!(
-            js.contains(r#""createdAt":1716883100000"#) && js.contains(r#""token":"mt_secret""#)
-        );
+        assert!(js.contains(r#""createdAt":1716883100000"#) && js.contains(r#""token":"mt_secret""#));
         assert!(!js.contains("surprise"));
     }
 
@@ -229,18 +227,9 @@ mod tests {
     fn missing_optionals_become_null_or_empty() {
         let min = r#"{"id":"mt_x","subject":"mch_y","revoked":false,"expired":false,"created_at":1,"updated_at":2,"scopes":null}"#;
         let t: M2MToken = serde_json::from_str(min).unwrap();
-        assert!(
-            t.scopes.is_empty()
-                && t.claims.is_none()
-                && t.expiration.is_none()
-                && t.token.is_none()
-        );
+        assert!(t.scopes.is_empty() && t.claims.is_none() && t.expiration.is_none() && t.token.is_none());
         let js = serde_json::to_string(&t).unwrap();
-        assert!(
-            js.contains(r#""scopes":[]"#)
-                && js.contains(r#""claims":null"#)
-                && !js.contains(r#""token":"#)
-        );
+        assert!(js.contains(r#""scopes":[]"#) && js.contains(r#""claims":null"#) && !js.contains(r#""token":"#));
     }
 
     #[test]
@@ -252,9 +241,6 @@ mod tests {
     #[test]
     fn nullable_serializes_as_null_or_value() {
         assert_eq!(serde_json::to_string(&Nullable::Value(3)).unwrap(), "3");
-        assert_eq!(
-            serde_json::to_string(&Nullable::<i32>::Null).unwrap(),
-            "null"
-        );
+        assert_eq!(serde_json::to_string(&Nullable::<i32>::Null).unwrap(), "null");
     }
 }

@@ -24,6 +24,19 @@ pub enum Reason {
     UpstreamUnavailable,
 }
 
+/// Every reason, in the order of the contract.
+pub const ALL: [Reason; 9] = [
+    Reason::TokenMissing,
+    Reason::TokenMalformed,
+    Reason::TokenTypeMismatch,
+    Reason::TokenInvalid,
+    Reason::TokenExpired,
+    Reason::TokenRevoked,
+    Reason::MachineNotInScope,
+    Reason::SecretKeyInvalid,
+    Reason::UpstreamUnavailable,
+];
+
 impl Reason {
     /// The kebab-case string used in JS (`auth.reason`, `err.reason`).
     pub fn as_str(self) -> &'static str {
@@ -40,6 +53,11 @@ impl Reason {
         }
     }
 
+    /// Parses the kebab-case string.
+    pub fn parse(s: &str) -> Option<Reason> {
+        ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     /// The HTTP status a guarded route answers with: 401, 403 for scope, 503 when Clerk is unavailable.
     pub fn status(self) -> u16 {
         match self {
@@ -54,16 +72,12 @@ impl Reason {
         match self {
             Reason::TokenMissing => "No bearer token was sent in the Authorization header.",
             Reason::TokenMalformed => "The bearer token is malformed.",
-            Reason::TokenTypeMismatch => {
-                "The bearer token is not a machine-to-machine token this service accepts."
-            }
+            Reason::TokenTypeMismatch => "The bearer token is not a machine-to-machine token this service accepts.",
             Reason::TokenInvalid => "The machine token is invalid.",
             Reason::TokenExpired => "The machine token has expired.",
             Reason::TokenRevoked => "The machine token has been revoked.",
             Reason::MachineNotInScope => "The machine token does not grant access to this machine.",
-            Reason::SecretKeyInvalid => {
-                "The service's Clerk key was rejected; the token could not be verified."
-            }
+            Reason::SecretKeyInvalid => "The service's Clerk key was rejected; the token could not be verified.",
             Reason::UpstreamUnavailable => "Clerk is unavailable; the token could not be verified.",
         }
     }
@@ -72,6 +86,14 @@ impl Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_round_trips() {
+        for r in ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Reason::parse("nope"), None);
+    }
 
     #[test]
     fn statuses_follow_the_contract() {

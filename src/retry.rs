@@ -35,9 +35,7 @@ pub fn retry_delay_ms(
     }
     let retryable = match failure {
         Failure::Status(429, _) => true,
-        Failure::Status(500 | 502 | 503 | 504, _) | Failure::Network | Failure::Timeout => {
-            op.is_safe_to_repeat()
-        }
+        Failure::Status(500 | 502 | 503 | 504, _) | Failure::Network | Failure::Timeout => op.is_safe_to_repeat(),
         Failure::Status(..) => false,
     };
     if !retryable {
@@ -46,14 +44,8 @@ pub fn retry_delay_ms(
     if let Failure::Status(_, Some(after)) = failure {
         return (after <= MAX_RETRY_AFTER_S).then_some(after * 1000);
     }
-    let step = BASE_DELAY_MS
-        .saturating_mul(1 << retries_done.min(16))
-        .min(MAX_DELAY_MS);
-    let jitter = if jitter.is_finite() {
-        jitter.clamp(0.0, 1.0)
-    } else {
-        0.5
-    };
+    let step = BASE_DELAY_MS.saturating_mul(1 << retries_done.min(16)).min(MAX_DELAY_MS);
+    let jitter = if jitter.is_finite() { jitter.clamp(0.0, 1.0) } else { 0.5 };
     Some((f64::from(step) * (0.5 + 0.5 * jitter)) as u32)
 }
 
@@ -77,11 +69,7 @@ mod tests {
                 assert!(retry_delay_ms(op, f, 0, 2, 0.0).is_some(), "{op:?} {f:?}");
             }
             for status in [400, 401, 403, 404, 409, 422, 501, 505] {
-                assert_eq!(
-                    retry_delay_ms(op, Failure::Status(status, None), 0, 2, 0.0),
-                    None,
-                    "{status}"
-                );
+                assert_eq!(retry_delay_ms(op, Failure::Status(status, None), 0, 2, 0.0), None, "{status}");
             }
         }
     }
@@ -89,12 +77,7 @@ mod tests {
     #[test]
     fn create_retries_only_on_429() {
         assert!(retry_delay_ms(Create, Failure::Status(429, None), 0, 2, 0.0).is_some());
-        for f in [
-            Failure::Network,
-            Failure::Timeout,
-            Failure::Status(500, None),
-            Failure::Status(503, Some(1)),
-        ] {
+        for f in [Failure::Network, Failure::Timeout, Failure::Status(500, None), Failure::Status(503, Some(1))] {
             assert_eq!(retry_delay_ms(Create, f, 0, 2, 0.0), None, "{f:?}");
         }
     }
@@ -102,42 +85,18 @@ mod tests {
     #[test]
     fn backoff_grows_with_jitter_and_stops_at_max_retries() {
         assert_eq!(retry_delay_ms(List, Failure::Network, 0, 3, 0.0), Some(100));
-        assert_eq!(
-            retry_delay_ms(List, Failure::Network, 0, 3, 0.999_999),
-            Some(199)
-        );
+        assert_eq!(retry_delay_ms(List, Failure::Network, 0, 3, 0.999_999), Some(199));
         assert_eq!(retry_delay_ms(List, Failure::Network, 1, 3, 0.0), Some(200));
-        assert_eq!(
-            retry_delay_ms(List, Failure::Network, 9, 10, 1.0),
-            Some(MAX_DELAY_MS)
-        );
+        assert_eq!(retry_delay_ms(List, Failure::Network, 9, 10, 1.0), Some(MAX_DELAY_MS));
         assert_eq!(retry_delay_ms(List, Failure::Network, 3, 3, 0.0), None);
         assert_eq!(retry_delay_ms(List, Failure::Network, 0, 0, 0.0), None);
-        assert_eq!(
-            retry_delay_ms(List, Failure::Network, 0, 1, f64::NAN),
-            Some(150)
-        );
+        assert_eq!(retry_delay_ms(List, Failure::Network, 0, 1, f64::NAN), Some(150));
     }
 
     #[test]
     fn retry_after_is_honoured_and_capped() {
-        assert_eq!(
-            retry_delay_ms(Verify, Failure::Status(429, Some(0)), 0, 2, 0.3),
-            Some(0)
-        );
-        assert_eq!(
-            retry_delay_ms(Verify, Failure::Status(503, Some(3)), 0, 2, 0.3),
-            Some(3000)
-        );
-        assert_eq!(
-            retry_delay_ms(
-                Verify,
-                Failure::Status(429, Some(MAX_RETRY_AFTER_S + 1)),
-                0,
-                2,
-                0.3
-            ),
-            None
-        );
+        assert_eq!(retry_delay_ms(Verify, Failure::Status(429, Some(0)), 0, 2, 0.3), Some(0));
+        assert_eq!(retry_delay_ms(Verify, Failure::Status(503, Some(3)), 0, 2, 0.3), Some(3000));
+        assert_eq!(retry_delay_ms(Verify, Failure::Status(429, Some(MAX_RETRY_AFTER_S + 1)), 0, 2, 0.3), None);
     }
 }

@@ -44,12 +44,7 @@ impl Deadline {
         };
         let delay = i32::try_from(ms).unwrap_or(i32::MAX);
         let timer = set_timeout(on_fire.as_ref().unchecked_ref(), delay);
-        Some(Deadline {
-            controller,
-            timer,
-            fired,
-            _on_fire: on_fire,
-        })
+        Some(Deadline { controller, timer, fired, _on_fire: on_fire })
     }
 
     fn signal(&self) -> AbortSignal {
@@ -69,20 +64,14 @@ impl Drop for Deadline {
 }
 
 impl Transport for FetchTransport {
-    async fn send(
-        &self,
-        request: &HttpRequest,
-        timeout_ms: u32,
-    ) -> Result<HttpResponse, TransportError> {
+    async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
         let deadline = Deadline::start(timeout_ms).ok_or(TransportError::Network)?;
         let method = match request.method {
             Method::Get => GlooMethod::GET,
             Method::Post => GlooMethod::POST,
         };
         let signal = deadline.signal();
-        let mut builder = RequestBuilder::new(&request.url)
-            .method(method)
-            .abort_signal(Some(&signal));
+        let mut builder = RequestBuilder::new(&request.url).method(method).abort_signal(Some(&signal));
         for (name, value) in request.headers() {
             builder = builder.header(name, value);
         }
@@ -95,20 +84,10 @@ impl Transport for FetchTransport {
             let status = response.status();
             let headers = response.headers().entries().collect();
             let body = response.text().await?;
-            Ok::<_, gloo_net::Error>(HttpResponse {
-                status,
-                headers,
-                body,
-            })
+            Ok::<_, gloo_net::Error>(HttpResponse { status, headers, body })
         }
         .await;
-        outcome.map_err(|_| {
-            if deadline.fired() {
-                TransportError::Timeout
-            } else {
-                TransportError::Network
-            }
-        })
+        outcome.map_err(|_| if deadline.fired() { TransportError::Timeout } else { TransportError::Network })
     }
 
     async fn sleep(&self, ms: u32) {

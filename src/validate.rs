@@ -3,14 +3,12 @@
 
 /// `mch_` followed by exactly 27 word characters (`[A-Za-z0-9_]`).
 pub fn is_machine_id(s: &str) -> bool {
-    s.strip_prefix("mch_")
-        .is_some_and(|rest| rest.len() == 27 && rest.bytes().all(is_word_byte))
+    s.strip_prefix("mch_").is_some_and(|rest| rest.len() == 27 && rest.bytes().all(is_word_byte))
 }
 
 /// `mt_` followed by exactly 32 hexadecimal digits: the id of a token (not the token itself).
 pub fn is_token_id(s: &str) -> bool {
-    s.strip_prefix("mt_")
-        .is_some_and(|rest| rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+    s.strip_prefix("mt_").is_some_and(|rest| rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A key that can travel in an HTTP header unchanged: 1–4096 visible ASCII characters, no spaces.

@@ -3,8 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use clerk_m2m_edge::{
-    Client, Config, CreateTokenParams, Error, ListTokensParams, Nullable, Reason,
-    RevokeTokenParams, TokenFormat, VerifyTokenParams,
+    Client, Config, CreateTokenParams, Error, ListTokensParams, Nullable, Reason, RevokeTokenParams, TokenFormat,
+    VerifyTokenParams,
 };
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,10 +15,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 fn info() -> JsValue {
     let process = Reflect::get(&js_sys::global(), &"process".into()).unwrap();
     let env = Reflect::get(&process, &"env".into()).unwrap();
-    let text = Reflect::get(&env, &"CLERK_STANDIN_INFO".into())
-        .unwrap()
-        .as_string()
-        .expect("CLERK_STANDIN_INFO is set");
+    let text =
+        Reflect::get(&env, &"CLERK_STANDIN_INFO".into()).unwrap().as_string().expect("CLERK_STANDIN_INFO is set");
     JSON::parse(&text).unwrap()
 }
 
@@ -32,10 +30,7 @@ fn url() -> String {
 
 fn machine(index: u32) -> (String, String) {
     let m = js_sys::Array::from(&field(&info(), "machines")).get(index);
-    (
-        field(&m, "id").as_string().unwrap(),
-        field(&m, "secretKey").as_string().unwrap(),
-    )
+    (field(&m, "id").as_string().unwrap(), field(&m, "secretKey").as_string().unwrap())
 }
 
 fn client(key: &str, timeout_ms: u32, max_retries: u32) -> Client {
@@ -55,20 +50,13 @@ async fn admin(method: &str, path: &str, body: &str) -> JsValue {
     if !body.is_empty() {
         init.set_body(&body.into());
     }
-    let req = web_sys::Request::new_with_str_and_init(&format!("{}/__admin/{path}", url()), &init)
-        .unwrap();
-    let fetch = Reflect::get(&js_sys::global(), &"fetch".into())
-        .unwrap()
-        .unchecked_into::<js_sys::Function>();
-    let resp: web_sys::Response = JsFuture::from(
-        fetch
-            .call1(&JsValue::NULL, &req)
+    let req = web_sys::Request::new_with_str_and_init(&format!("{}/__admin/{path}", url()), &init).unwrap();
+    let fetch = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into::<js_sys::Function>();
+    let resp: web_sys::Response =
+        JsFuture::from(fetch.call1(&JsValue::NULL, &req).unwrap().unchecked_into::<js_sys::Promise>())
+            .await
             .unwrap()
-            .unchecked_into::<js_sys::Promise>(),
-    )
-    .await
-    .unwrap()
-    .unchecked_into();
+            .unchecked_into();
     JsFuture::from(resp.json().unwrap()).await.unwrap()
 }
 
@@ -86,62 +74,28 @@ async fn rust_client_story_against_the_stand_in() {
     let receiver = client(&billing_key, 5_000, 2);
     admin("DELETE", "requests", "").await;
 
-    let params = CreateTokenParams {
-        seconds_until_expiration: Nullable::Value(300.0),
-        ..Default::default()
-    };
+    let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(300.0), ..Default::default() };
     let created = caller.create_token(&params).await.unwrap();
     let token = created.token.clone().unwrap();
     assert_eq!(created.subject, gateway_id);
 
     let jwt = caller
-        .create_token(&CreateTokenParams {
-            token_format: Some(TokenFormat::Jwt),
-            ..Default::default()
-        })
+        .create_token(&CreateTokenParams { token_format: Some(TokenFormat::Jwt), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(jwt.token.unwrap().expose().split('.').count(), 3);
 
-    let page = caller
-        .list(&ListTokensParams {
-            subject: gateway_id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let page = caller.list(&ListTokensParams { subject: gateway_id.clone(), ..Default::default() }).await.unwrap();
     assert!(page.data.iter().any(|t| t.id == created.id));
 
-    let verified = receiver
-        .verify(&VerifyTokenParams {
-            token: token.clone(),
-            machine_secret_key: None,
-        })
-        .await
-        .unwrap();
+    let verified =
+        receiver.verify(&VerifyTokenParams { token: token.clone(), machine_secret_key: None }).await.unwrap();
     assert_eq!(verified.id, created.id);
 
-    let revoke = RevokeTokenParams {
-        m2m_token_id: created.id.clone(),
-        ..Default::default()
-    };
+    let revoke = RevokeTokenParams { m2m_token_id: created.id.clone(), ..Default::default() };
     assert!(caller.revoke_token(&revoke).await.unwrap().revoked);
-    let err = receiver
-        .verify(&VerifyTokenParams {
-            token,
-            machine_secret_key: None,
-        })
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::TokenInvalid {
-                reason: Reason::TokenInvalid
-            }
-        ),
-        "{err:?}"
-    );
+    let err = receiver.verify(&VerifyTokenParams { token, machine_secret_key: None }).await.unwrap_err();
+    assert!(matches!(err, Error::TokenInvalid { reason: Reason::TokenInvalid }), "{err:?}");
 
     // What went over the wire: the documented headers, on the versioned path.
     let log = requests_since_clear().await;
@@ -149,41 +103,21 @@ async fn rust_client_story_against_the_stand_in() {
     let headers = field(&first, "headers");
     assert_eq!(field(&first, "path").as_string().unwrap(), "/m2m_tokens");
     assert_eq!(field(&first, "key").as_string().unwrap(), "gateway");
-    assert_eq!(
-        field(&headers, "clerk-api-version").as_string().unwrap(),
-        "2026-05-12"
-    );
-    assert_eq!(
-        field(&headers, "accept").as_string().unwrap(),
-        "application/json"
-    );
-    assert_eq!(
-        field(&headers, "content-type").as_string().unwrap(),
-        "application/json"
-    );
-    assert!(field(&headers, "user-agent")
-        .as_string()
-        .unwrap()
-        .starts_with("clerk-m2m-edge/"));
+    assert_eq!(field(&headers, "clerk-api-version").as_string().unwrap(), "2026-05-12");
+    assert_eq!(field(&headers, "accept").as_string().unwrap(), "application/json");
+    assert_eq!(field(&headers, "content-type").as_string().unwrap(), "application/json");
+    assert!(field(&headers, "user-agent").as_string().unwrap().starts_with("clerk-m2m-edge/"));
     assert_eq!(log.length(), 6);
 }
 
 #[wasm_bindgen_test]
 async fn a_hanging_clerk_times_out_within_the_budget() {
     let (_, key) = machine(0);
-    admin(
-        "POST",
-        "faults",
-        r#"{"path":"/m2m_tokens/verify","hang":true,"times":3}"#,
-    )
-    .await;
+    admin("POST", "faults", r#"{"path":"/m2m_tokens/verify","hang":true,"times":3}"#).await;
     admin("DELETE", "requests", "").await;
     let started = js_sys::Date::now();
     let err = client(&key, 150, 1)
-        .verify(&VerifyTokenParams {
-            token: "mt_x".into(),
-            machine_secret_key: None,
-        })
+        .verify(&VerifyTokenParams { token: "mt_x".into(), machine_secret_key: None })
         .await
         .unwrap_err();
     let elapsed = js_sys::Date::now() - started;
@@ -197,35 +131,14 @@ async fn a_hanging_clerk_times_out_within_the_budget() {
 #[wasm_bindgen_test]
 async fn resets_are_network_errors_and_retried() {
     let (id, key) = machine(0);
-    admin(
-        "POST",
-        "faults",
-        r#"{"path":"/m2m_tokens","method":"GET","reset":true,"times":1}"#,
-    )
-    .await;
+    admin("POST", "faults", r#"{"path":"/m2m_tokens","method":"GET","reset":true,"times":1}"#).await;
     admin("DELETE", "requests", "").await;
-    let page = client(&key, 2_000, 2)
-        .list(&ListTokensParams {
-            subject: id.clone(),
-            ..Default::default()
-        })
-        .await;
+    let page = client(&key, 2_000, 2).list(&ListTokensParams { subject: id.clone(), ..Default::default() }).await;
     assert!(page.is_ok(), "{page:?}");
     assert_eq!(requests_since_clear().await.length(), 2);
 
-    admin(
-        "POST",
-        "faults",
-        r#"{"path":"/m2m_tokens","method":"GET","reset":true,"times":5}"#,
-    )
-    .await;
-    let err = client(&key, 2_000, 1)
-        .list(&ListTokensParams {
-            subject: id,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    admin("POST", "faults", r#"{"path":"/m2m_tokens","method":"GET","reset":true,"times":5}"#).await;
+    let err = client(&key, 2_000, 1).list(&ListTokensParams { subject: id, ..Default::default() }).await.unwrap_err();
     assert!(matches!(err, Error::Network), "{err:?}");
     assert_eq!(requests_since_clear().await.length(), 2);
     admin("DELETE", "faults", "").await;
@@ -234,27 +147,11 @@ async fn resets_are_network_errors_and_retried() {
 #[wasm_bindgen_test]
 async fn malformed_and_truncated_answers() {
     let (_, key) = machine(0);
-    admin(
-        "POST",
-        "faults",
-        r#"{"path":"/m2m_tokens","method":"POST","malformed":true}"#,
-    )
-    .await;
-    let err = client(&key, 2_000, 0)
-        .create_token(&CreateTokenParams::default())
-        .await
-        .unwrap_err();
+    admin("POST", "faults", r#"{"path":"/m2m_tokens","method":"POST","malformed":true}"#).await;
+    let err = client(&key, 2_000, 0).create_token(&CreateTokenParams::default()).await.unwrap_err();
     assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
-    admin(
-        "POST",
-        "faults",
-        r#"{"path":"/m2m_tokens","method":"POST","truncated":true}"#,
-    )
-    .await;
-    let err = client(&key, 2_000, 0)
-        .create_token(&CreateTokenParams::default())
-        .await
-        .unwrap_err();
+    admin("POST", "faults", r#"{"path":"/m2m_tokens","method":"POST","truncated":true}"#).await;
+    let err = client(&key, 2_000, 0).create_token(&CreateTokenParams::default()).await.unwrap_err();
     assert!(matches!(err, Error::Network), "{err:?}");
     admin("DELETE", "faults", "").await;
     admin("DELETE", "requests", "").await;

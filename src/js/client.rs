@@ -5,7 +5,10 @@ use super::convert::{info_to_js, to_js};
 use super::options::Options;
 use crate::client::Client;
 use crate::config::Config;
+use crate::crypto::WebCrypto;
 use crate::error::Error;
+use crate::guard::keys::parse_pem_public_key;
+use crate::guard::{GuardSettings, NoStore, Verifier};
 use crate::model::{CreateTokenParams, ListTokensParams, RevokeTokenParams, VerifyTokenParams};
 use crate::secret::Secret;
 use js_sys::Promise;
@@ -18,15 +21,31 @@ use wasm_bindgen_futures::future_to_promise;
 #[wasm_bindgen(js_name = ClerkM2M, skip_typescript)]
 pub struct ClerkM2M {
     client: Rc<Client>,
+    jwt_key: Option<String>,
 }
 
-fn config_from(options: JsValue) -> Result<Config, Error> {
-    let o = Options::new(options, "options")?;
-    let mut cfg = Config {
-        machine_secret_key: o.key("machineSecretKey")?,
-        secret_key: o.key("secretKey")?,
-        ..Config::default()
-    };
+impl ClerkM2M {
+    pub(crate) fn client(&self) -> Rc<Client> {
+        self.client.clone()
+    }
+
+    pub(crate) fn jwt_key(&self) -> Option<String> {
+        self.jwt_key.clone()
+    }
+}
+
+/// The options that configure a client (and may override a client's in `m2m.verifyRequest`).
+pub(crate) const CLIENT_OPTIONS: [&str; 6] =
+    ["machineSecretKey", "secretKey", "apiUrl", "apiVersion", "timeoutMs", "maxRetries"];
+
+/// Applies the client options present in `o` to `cfg`, checking their JS types.
+pub(crate) fn apply_client_options(cfg: &mut Config, o: &Options) -> Result<(), Error> {
+    if let Some(key) = o.key("machineSecretKey")? {
+        cfg.machine_secret_key = Some(key);
+    }
+    if let Some(key) = o.key("secretKey")? {
+        cfg.secret_key = Some(key);
+    }
     if let Some(url) = o.string("apiUrl", "an http:// or https:// URL")? {
         cfg.api_url = url;
     }
@@ -44,16 +63,14 @@ fn config_from(options: JsValue) -> Result<Config, Error> {
     if let Some(n) = o.integer("maxRetries", RETRIES)? {
         cfg.max_retries = u32::try_from(n).map_err(|_| Error::invalid("maxRetries", RETRIES))?;
     }
-    cfg.validated()
+    Ok(())
 }
 
 fn create_params(options: JsValue) -> Result<CreateTokenParams, Error> {
     let o = Options::new(options, "options")?;
     Ok(CreateTokenParams {
-        seconds_until_expiration: o.nullable_number(
-            "secondsUntilExpiration",
-            "a finite number greater than 0, or null",
-        )?,
+        seconds_until_expiration: o
+            .nullable_number("secondsUntilExpiration", "a finite number greater than 0, or null")?,
         claims: o.json("claims")?,
         token_format: o.token_format("tokenFormat")?,
         min_remaining_ttl_seconds: o.integer("minRemainingTtlSeconds", "a non-negative integer")?,
@@ -65,15 +82,10 @@ fn list_params(options: JsValue) -> Result<ListTokensParams, Error> {
     let o = Options::new(options, "options")?;
     const LIMIT: &str = "an integer from 1 to 100";
     Ok(ListTokensParams {
-        subject: o.required_string(
-            "subject",
-            "a machine id: mch_ followed by 27 letters, digits or _",
-        )?,
+        subject: o.required_string("subject", "a machine id: mch_ followed by 27 letters, digits or _")?,
         revoked: o.boolean("revoked")?,
         expired: o.boolean("expired")?,
-        limit: o
-            .integer("limit", LIMIT)?
-            .map(|l| u32::try_from(l).unwrap_or(u32::MAX)),
+        limit: o.integer("limit", LIMIT)?.map(|l| u32::try_from(l).unwrap_or(u32::MAX)),
         offset: o.integer("offset", "a non-negative integer")?,
         machine_secret_key: o.key("machineSecretKey")?,
     })
@@ -82,10 +94,7 @@ fn list_params(options: JsValue) -> Result<ListTokensParams, Error> {
 fn revoke_params(options: JsValue) -> Result<RevokeTokenParams, Error> {
     let o = Options::new(options, "options")?;
     Ok(RevokeTokenParams {
-        m2m_token_id: o.required_string(
-            "m2mTokenId",
-            "a token id: mt_ followed by 32 hexadecimal digits",
-        )?,
+        m2m_token_id: o.required_string("m2mTokenId", "a token id: mt_ followed by 32 hexadecimal digits")?,
         revocation_reason: o.nullable_string("revocationReason")?,
         machine_secret_key: o.key("machineSecretKey")?,
     })
@@ -106,13 +115,17 @@ fn promise(work: impl Future<Output = Result<JsValue, Error>> + 'static) -> Prom
 
 #[wasm_bindgen(js_class = ClerkM2M)]
 impl ClerkM2M {
-    /// `new ClerkM2M({ machineSecretKey, secretKey, apiUrl, apiVersion, timeoutMs, maxRetries })`.
+    /// `new ClerkM2M({ machineSecretKey, secretKey, apiUrl, apiVersion, timeoutMs, maxRetries, jwtKey })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<ClerkM2M, JsValue> {
-        let config = config_from(options)?;
-        Ok(ClerkM2M {
-            client: Rc::new(Client::new(config)?),
-        })
+        let o = Options::new(options, "options")?;
+        let mut config = Config::default();
+        apply_client_options(&mut config, &o)?;
+        let jwt_key = o.string("jwtKey", "a PEM public key")?;
+        if let Some(pem) = &jwt_key {
+            parse_pem_public_key(pem)?;
+        }
+        Ok(ClerkM2M { client: Rc::new(Client::new(config)?), jwt_key })
     }
 
     /// Creates a token; resolves to an `M2MToken` with `token`.
@@ -126,13 +139,7 @@ impl ClerkM2M {
     #[wasm_bindgen(js_name = createTokenWithHttpInfo)]
     pub fn create_token_with_http_info(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(async move {
-            info_to_js(
-                &client
-                    .create_token_with_http_info(&create_params(options)?)
-                    .await?,
-            )
-        })
+        promise(async move { info_to_js(&client.create_token_with_http_info(&create_params(options)?).await?) })
     }
 
     /// Lists a machine's tokens; resolves to `{ data, totalCount }`.
@@ -145,9 +152,7 @@ impl ClerkM2M {
     #[wasm_bindgen(js_name = listWithHttpInfo)]
     pub fn list_with_http_info(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(
-            async move { info_to_js(&client.list_with_http_info(&list_params(options)?).await?) },
-        )
+        promise(async move { info_to_js(&client.list_with_http_info(&list_params(options)?).await?) })
     }
 
     /// Revokes a token; resolves to the revoked `M2MToken`.
@@ -161,31 +166,34 @@ impl ClerkM2M {
     #[wasm_bindgen(js_name = revokeTokenWithHttpInfo)]
     pub fn revoke_token_with_http_info(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(async move {
-            info_to_js(
-                &client
-                    .revoke_token_with_http_info(&revoke_params(options)?)
-                    .await?,
-            )
-        })
+        promise(async move { info_to_js(&client.revoke_token_with_http_info(&revoke_params(options)?).await?) })
     }
 
     /// Verifies a token; resolves to its `M2MToken`, rejects with `token_invalid` for a dead or unknown token.
+    /// An M2M JWT is checked locally (WebCrypto) when `jwtKey` or `secretKey` is configured.
     pub fn verify(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { to_js(&client.verify(&verify_params(options)?).await?) })
+        let (client, jwt_key) = (self.client.clone(), self.jwt_key.clone());
+        promise(async move {
+            let params = verify_params(options)?;
+            let client = match params.machine_secret_key {
+                Some(key) => {
+                    let mut config = client.config().clone();
+                    config.machine_secret_key = Some(key);
+                    Rc::new(Client::new(config)?)
+                }
+                None => client,
+            };
+            let settings = GuardSettings { jwt_key, ..GuardSettings::default() };
+            let verifier =
+                Verifier::<_, _, NoStore>::new(client, WebCrypto, None, crate::verify::isolate_state(), settings)?;
+            to_js(&verifier.verify_token(&params.token).await?)
+        })
     }
 
     /// `verify` resolving to `{ data, status, headers }`.
     #[wasm_bindgen(js_name = verifyWithHttpInfo)]
     pub fn verify_with_http_info(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        promise(async move {
-            info_to_js(
-                &client
-                    .verify_with_http_info(&verify_params(options)?)
-                    .await?,
-            )
-        })
+        promise(async move { info_to_js(&client.verify_with_http_info(&verify_params(options)?).await?) })
     }
 }

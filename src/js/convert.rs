@@ -9,12 +9,8 @@ use wasm_bindgen::JsValue;
 
 /// A JS value with the camelCase shape of `value`.
 pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, Error> {
-    let text = serde_json::to_string(value).map_err(|_| Error::InvalidResponse {
-        detail: "the result is not JSON",
-    })?;
-    js_sys::JSON::parse(&text).map_err(|_| Error::InvalidResponse {
-        detail: "the result is not JSON",
-    })
+    let text = serde_json::to_string(value).map_err(|_| Error::InvalidResponse { detail: "the result is not JSON" })?;
+    js_sys::JSON::parse(&text).map_err(|_| Error::InvalidResponse { detail: "the result is not JSON" })
 }
 
 /// Response headers as a plain object with lower-case names; repeated headers joined with `, `.
@@ -50,11 +46,7 @@ struct InfoObject<'a, T> {
 
 /// `{ data, status, headers }`.
 pub(crate) fn info_to_js<T: Serialize>(info: &HttpInfo<T>) -> Result<JsValue, Error> {
-    to_js(&InfoObject {
-        data: &info.data,
-        status: info.status,
-        headers: HeaderObject(&info.headers),
-    })
+    to_js(&InfoObject { data: &info.data, status: info.status, headers: HeaderObject(&info.headers) })
 }
 
 #[cfg(test)]
@@ -68,9 +60,6 @@ mod tests {
             ("set-cookie".to_owned(), "b".to_owned()),
             ("__proto__".to_owned(), "x".to_owned()),
         ];
-        assert_eq!(
-            serde_json::to_string(&HeaderObject(&h)).unwrap(),
-            r#"{"set-cookie":"a, b","__proto__":"x"}"#
-        );
+        assert_eq!(serde_json::to_string(&HeaderObject(&h)).unwrap(), r#"{"set-cookie":"a, b","__proto__":"x"}"#);
     }
 }

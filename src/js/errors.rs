@@ -7,12 +7,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/js/errors.js")]
 extern "C" {
     #[wasm_bindgen(js_name = newClerkM2MError)]
-    fn new_clerk_m2m_error(
-        code: &str,
-        message: &str,
-        field: Option<&str>,
-        reason: Option<&str>,
-    ) -> JsValue;
+    fn new_clerk_m2m_error(code: &str, message: &str, field: Option<&str>, reason: Option<&str>) -> JsValue;
     #[wasm_bindgen(js_name = newClerkAPIResponseError)]
     fn new_clerk_api_response_error(
         message: &str,
@@ -39,12 +34,8 @@ impl From<Error> for JsValue {
                     api.retry_after,
                 )
             }
-            Error::InvalidArgument { field, .. } => {
-                new_clerk_m2m_error(error.code(), &message, Some(field), None)
-            }
-            Error::TokenInvalid { reason } => {
-                new_clerk_m2m_error(error.code(), &message, None, Some(reason.as_str()))
-            }
+            Error::InvalidArgument { field, .. } => new_clerk_m2m_error(error.code(), &message, Some(field), None),
+            Error::TokenInvalid { reason } => new_clerk_m2m_error(error.code(), &message, None, Some(reason.as_str())),
             _ => new_clerk_m2m_error(error.code(), &message, None, None),
         }
     }

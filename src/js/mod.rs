@@ -4,4 +4,5 @@
 mod client;
 mod convert;
 mod errors;
+mod guard;
 mod options;

@@ -30,8 +30,9 @@ impl Options {
     fn get(&self, field: &'static str) -> Result<JsValue, Error> {
         match &self.0 {
             None => Ok(JsValue::UNDEFINED),
-            Some(obj) => Reflect::get(obj, &JsValue::from_str(field))
-                .map_err(|_| Error::invalid(field, "a readable value")),
+            Some(obj) => {
+                Reflect::get(obj, &JsValue::from_str(field)).map_err(|_| Error::invalid(field, "a readable value"))
+            }
         }
     }
 
@@ -47,40 +48,40 @@ impl Options {
         })
     }
 
+    /// The field's value, `None` when absent or `null`.
+    pub fn raw(&self, field: &'static str) -> Result<Option<JsValue>, Error> {
+        self.optional(field)
+    }
+
+    /// True when any of `fields` is set (neither absent nor `null`).
+    pub fn has_any(&self, fields: &[&'static str]) -> Result<bool, Error> {
+        for field in fields {
+            if self.optional(field)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// A field where `null` means the same as absent.
     fn optional(&self, field: &'static str) -> Result<Option<JsValue>, Error> {
         Ok(self.nullable(field)?.value().cloned())
     }
 
     /// A required string.
-    pub fn required_string(
-        &self,
-        field: &'static str,
-        expected: &'static str,
-    ) -> Result<String, Error> {
-        self.optional(field)?
-            .and_then(|v| v.as_string())
-            .ok_or(Error::invalid(field, expected))
+    pub fn required_string(&self, field: &'static str, expected: &'static str) -> Result<String, Error> {
+        self.optional(field)?.and_then(|v| v.as_string()).ok_or(Error::invalid(field, expected))
     }
 
     /// An optional string.
-    pub fn string(
-        &self,
-        field: &'static str,
-        expected: &'static str,
-    ) -> Result<Option<String>, Error> {
-        self.optional(field)?
-            .map(|v| v.as_string().ok_or(Error::invalid(field, expected)))
-            .transpose()
+    pub fn string(&self, field: &'static str, expected: &'static str) -> Result<Option<String>, Error> {
+        self.optional(field)?.map(|v| v.as_string().ok_or(Error::invalid(field, expected))).transpose()
     }
 
     /// A string that may be sent as `null`.
     pub fn nullable_string(&self, field: &'static str) -> Result<Nullable<String>, Error> {
         match self.nullable(field)? {
-            Nullable::Value(v) => v
-                .as_string()
-                .map(Nullable::Value)
-                .ok_or(Error::invalid(field, "a string or null")),
+            Nullable::Value(v) => v.as_string().map(Nullable::Value).ok_or(Error::invalid(field, "a string or null")),
             Nullable::Null => Ok(Nullable::Null),
             Nullable::Absent => Ok(Nullable::Absent),
         }
@@ -88,51 +89,28 @@ impl Options {
 
     /// An optional boolean.
     pub fn boolean(&self, field: &'static str) -> Result<Option<bool>, Error> {
-        self.optional(field)?
-            .map(|v| v.as_bool().ok_or(Error::invalid(field, "a boolean")))
-            .transpose()
+        self.optional(field)?.map(|v| v.as_bool().ok_or(Error::invalid(field, "a boolean"))).transpose()
     }
 
     /// An optional JS number (any, NaN included: value rules are checked later).
-    pub fn number(
-        &self,
-        field: &'static str,
-        expected: &'static str,
-    ) -> Result<Option<f64>, Error> {
-        self.optional(field)?
-            .map(|v| v.as_f64().ok_or(Error::invalid(field, expected)))
-            .transpose()
+    pub fn number(&self, field: &'static str, expected: &'static str) -> Result<Option<f64>, Error> {
+        self.optional(field)?.map(|v| v.as_f64().ok_or(Error::invalid(field, expected))).transpose()
     }
 
     /// A number that may be sent as `null`.
-    pub fn nullable_number(
-        &self,
-        field: &'static str,
-        expected: &'static str,
-    ) -> Result<Nullable<f64>, Error> {
+    pub fn nullable_number(&self, field: &'static str, expected: &'static str) -> Result<Nullable<f64>, Error> {
         match self.nullable(field)? {
-            Nullable::Value(v) => v
-                .as_f64()
-                .map(Nullable::Value)
-                .ok_or(Error::invalid(field, expected)),
+            Nullable::Value(v) => v.as_f64().map(Nullable::Value).ok_or(Error::invalid(field, expected)),
             Nullable::Null => Ok(Nullable::Null),
             Nullable::Absent => Ok(Nullable::Absent),
         }
     }
 
     /// An optional non-negative safe integer.
-    pub fn integer(
-        &self,
-        field: &'static str,
-        expected: &'static str,
-    ) -> Result<Option<u64>, Error> {
+    pub fn integer(&self, field: &'static str, expected: &'static str) -> Result<Option<u64>, Error> {
         match self.number(field, expected)? {
             None => Ok(None),
-            Some(n)
-                if n.is_finite() && n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&n) =>
-            {
-                Ok(Some(n as u64))
-            }
+            Some(n) if n.is_finite() && n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&n) => Ok(Some(n as u64)),
             Some(_) => Err(Error::invalid(field, expected)),
         }
     }
@@ -146,9 +124,7 @@ impl Options {
     /// `opaque` or `jwt`.
     pub fn token_format(&self, field: &'static str) -> Result<Option<TokenFormat>, Error> {
         const EXPECTED: &str = "'opaque' or 'jwt'";
-        self.string(field, EXPECTED)?
-            .map(|s| TokenFormat::parse(&s).ok_or(Error::invalid(field, EXPECTED)))
-            .transpose()
+        self.string(field, EXPECTED)?.map(|s| TokenFormat::parse(&s).ok_or(Error::invalid(field, EXPECTED))).transpose()
     }
 
     /// Any JSON-serialisable value (or `null`), kept as raw JSON text.
@@ -156,10 +132,8 @@ impl Options {
         const EXPECTED: &str = "a JSON-serialisable value";
         match self.nullable(field)? {
             Nullable::Value(v) => {
-                let text = JSON::stringify(&v)
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .ok_or(Error::invalid(field, EXPECTED))?;
+                let text =
+                    JSON::stringify(&v).ok().and_then(|s| s.as_string()).ok_or(Error::invalid(field, EXPECTED))?;
                 serde_json::value::RawValue::from_string(text)
                     .map(Nullable::Value)
                     .map_err(|_| Error::invalid(field, EXPECTED))

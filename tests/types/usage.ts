@@ -9,6 +9,11 @@ import {
   type M2MTokenList,
   type HttpInfo,
   type ClerkM2MErrorCode,
+  type MachineAuth,
+  type CacheStore,
+  verifyRequest,
+  verificationCacheStats,
+  clearVerificationCache,
 } from 'clerk-m2m-edge';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -45,6 +50,27 @@ export async function story(): Promise<void> {
       void [code, field];
     }
   }
+
+  const kv: CacheStore = { get: async (key) => key, put: async () => undefined };
+  const auth: MachineAuth = await verifyRequest(new Request('https://x/'), { secretKey: 'sk_x', machineId: 'mch_x', cacheStore: kv, cacheTtlMs: 1000 });
+  if (auth.isAuthenticated) {
+    const subject: string = auth.subject;
+    const format: 'opaque' | 'jwt' = auth.tokenFormat;
+    const expiresAt: number | null = auth.expiration;
+    void [subject, format, expiresAt];
+  } else {
+    const response: Response = auth.toResponse();
+    const status: 401 | 403 | 503 = auth.status;
+    // @ts-expect-error a signed-out object has no subject
+    void auth.subject;
+    void [response, status];
+  }
+  const viaClient: MachineAuth = await m2m.verifyRequest(new Request('https://x/'));
+  const stats: { entries: number; capacity: number } = verificationCacheStats();
+  clearVerificationCache();
+  void [viaClient, stats];
+  // @ts-expect-error cacheTtlMs is a number
+  await verifyRequest(new Request('https://x/'), { secretKey: 'sk', cacheTtlMs: '5' });
 
   // @ts-expect-error tokenFormat is 'opaque' | 'jwt'
   await m2m.createToken({ tokenFormat: 'pem' });

@@ -1,0 +1,92 @@
+//! Byte encodings the guard needs: base64url (JWT parts), standard base64 (PEM bodies) and hex (cache keys).
+//! Pure and strict: anything not canonical is refused, never repaired.
+
+/// Decodes unpadded base64url (RFC 4648 §5), as JWT parts use. `None` for any other character, for padding,
+/// or for a length no encoder produces.
+pub fn base64url_decode(input: &str) -> Option<Vec<u8>> {
+    decode(input.as_bytes(), |b| match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    })
+}
+
+/// Decodes standard base64 (RFC 4648 §4) with optional `=` padding, ignoring ASCII whitespace (PEM lines).
+pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
+    let compact: Vec<u8> = input.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let trimmed = compact.strip_suffix(b"==").or_else(|| compact.strip_suffix(b"=")).unwrap_or(&compact);
+    if compact.len() % 4 != 0 && trimmed.len() != compact.len() {
+        return None;
+    }
+    decode(trimmed, |b| match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    })
+}
+
+fn decode(input: &[u8], value: impl Fn(u8) -> Option<u8>) -> Option<Vec<u8>> {
+    if input.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for &b in input {
+        acc = (acc << 6) | u32::from(value(b)?);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    // Leftover bits must be zero in a canonical encoding.
+    (acc == 0).then_some(out)
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_round_trips_and_rejects_junk() {
+        assert_eq!(base64url_decode("eyJhbGciOiJSUzI1NiJ9").unwrap(), br#"{"alg":"RS256"}"#);
+        assert_eq!(base64url_decode("").unwrap(), b"");
+        assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
+        for bad in ["a", "ab=", "a+b/", "ab c", "ä", "AB"] {
+            assert_eq!(base64url_decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn base64_accepts_padding_and_lines() {
+        assert_eq!(base64_decode("aGVs\nbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode("aGk=").unwrap(), b"hi");
+        assert_eq!(base64_decode("aGVsbG8").unwrap(), b"hello");
+        assert_eq!(base64_decode("a-_="), None);
+        assert_eq!(base64_decode("aGk=="), None);
+    }
+
+    #[test]
+    fn hex_is_lower_case() {
+        assert_eq!(hex(&[0, 0xab, 0x10]), "00ab10");
+    }
+}

@@ -1,0 +1,472 @@
+//! Native, table-driven tests of the guard: every header form, every JWT rule, JWKS refetch policy, the cache
+//! (TTL, negative results, shared store) with an injected clock. WebCrypto is replaced by a native RSA verifier
+//! and the network by a scripted transport that counts every call.
+
+use super::*;
+use crate::client::tests::{block_on, json, token_json, Scripted};
+use crate::client::TransportError;
+use crate::config::Config;
+use crate::http::HttpResponse;
+use jwt::tests::b64url;
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::signature::{SignatureEncoding, Signer, Verifier as _};
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use std::collections::HashMap;
+
+const PRIVATE_PEM: &str = include_str!("../../tests/fixtures/test-rsa-private-pkcs8.pem");
+const PUBLIC_PEM: &str = include_str!("../../tests/fixtures/test-rsa-public.pem");
+const GATEWAY: &str = "mch_gateway00000000000000000000";
+const BILLING: &str = "mch_billing00000000000000000000";
+const OUTSIDER: &str = "mch_outsider0000000000000000000";
+const KID: &str = "ins_test";
+const NOW_S: i64 = 1_000; // the scripted transport's clock starts at 1 000 000 ms
+
+struct NativeRsa;
+
+impl Crypto for NativeRsa {
+    type Key = RsaPublicKey;
+    async fn import_rsa_jwk(&self, key: &RsaJwk, _alg: Alg) -> Option<RsaPublicKey> {
+        let n = crate::encoding::base64url_decode(&key.n)?;
+        let e = crate::encoding::base64url_decode(&key.e)?;
+        RsaPublicKey::new(BigUint::from_bytes_be(&n), BigUint::from_bytes_be(&e)).ok()
+    }
+    async fn import_rsa_spki(&self, der: &[u8], _alg: Alg) -> Option<RsaPublicKey> {
+        RsaPublicKey::from_public_key_der(der).ok()
+    }
+    async fn verify_rsa(&self, alg: Alg, key: &RsaPublicKey, signature: &[u8], data: &[u8]) -> bool {
+        let Ok(sig) = Signature::try_from(signature) else { return false };
+        match alg {
+            Alg::Rs256 => VerifyingKey::<sha2::Sha256>::new(key.clone()).verify(data, &sig).is_ok(),
+            Alg::Rs384 => VerifyingKey::<sha2::Sha384>::new(key.clone()).verify(data, &sig).is_ok(),
+            Alg::Rs512 => VerifyingKey::<sha2::Sha512>::new(key.clone()).verify(data, &sig).is_ok(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct MemStore {
+    entries: RefCell<HashMap<String, String>>,
+    ttls: RefCell<Vec<u32>>,
+}
+
+impl SharedStore for &MemStore {
+    async fn get(&self, key: &str) -> Option<String> {
+        self.entries.borrow().get(key).cloned()
+    }
+    async fn put(&self, key: &str, value: String, ttl_seconds: u32) {
+        self.ttls.borrow_mut().push(ttl_seconds);
+        self.entries.borrow_mut().insert(key.to_owned(), value);
+    }
+}
+
+fn private_key() -> RsaPrivateKey {
+    RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).unwrap()
+}
+
+/// A token signed with the test key; the header's `alg` picks the hash.
+fn signed(header: &str, claims: &str) -> String {
+    let input = format!("{}.{}", b64url(header.as_bytes()), b64url(claims.as_bytes()));
+    let key = private_key();
+    let sig = if header.contains("RS384") {
+        SigningKey::<sha2::Sha384>::new(key).sign(input.as_bytes()).to_vec()
+    } else if header.contains("RS512") {
+        SigningKey::<sha2::Sha512>::new(key).sign(input.as_bytes()).to_vec()
+    } else {
+        SigningKey::<sha2::Sha256>::new(key).sign(input.as_bytes()).to_vec()
+    };
+    format!("{input}.{}", b64url(&sig))
+}
+
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut k = [0u8; 64];
+    k[..32].copy_from_slice(&crate::sha256::sha256(key));
+    let pad = |byte: u8| k.map(|b| b ^ byte);
+    let mut inner = Sha256::default();
+    inner.update(&pad(0x36)).update(data);
+    let mut outer = Sha256::default();
+    outer.update(&pad(0x5c)).update(&inner.finish());
+    outer.finish()
+}
+
+const HEADER: &str = r#"{"alg":"RS256","typ":"JWT","kid":"ins_test","cat":"cl_B7d4PD333AAA"}"#;
+
+fn claims(extra: &str) -> String {
+    format!(
+        r#"{{"jti":"mt_0123456789abcdef0123456789abcdef","sub":"{GATEWAY}","iat":{iat},"nbf":{iat},"exp":{exp},"aud":["{BILLING}"],"scopes":"{BILLING}","role":"reader"{extra}}}"#,
+        iat = NOW_S - 10,
+        exp = NOW_S + 600
+    )
+}
+
+fn jwks_body(kid: &str) -> String {
+    let key = private_key();
+    format!(
+        r#"{{"keys":[{{"kid":"{kid}","kty":"RSA","alg":"RS256","use":"sig","n":"{}","e":"{}"}}]}}"#,
+        b64url(&key.n().to_bytes_be()),
+        b64url(&key.e().to_bytes_be())
+    )
+}
+
+type TestVerifier<'s> = Verifier<Scripted, NativeRsa, &'s MemStore>;
+
+fn verifier<'s>(
+    cfg: Config,
+    settings: GuardSettings,
+    answers: Vec<Result<HttpResponse, TransportError>>,
+    store: Option<&'s MemStore>,
+    state: Rc<RefCell<GuardState<RsaPublicKey>>>,
+) -> TestVerifier<'s> {
+    let cfg = Config { api_url: "http://127.0.0.1:1".into(), ..cfg };
+    let client = Rc::new(Client::with_transport(cfg, Scripted::new(answers)).unwrap());
+    Verifier::new(client, NativeRsa, store, state, settings).unwrap()
+}
+
+fn with_jwt_key(settings: GuardSettings) -> TestVerifier<'static> {
+    verifier(
+        Config::default(),
+        GuardSettings { jwt_key: Some(PUBLIC_PEM.into()), ..settings },
+        vec![],
+        None,
+        Rc::default(),
+    )
+}
+
+fn secret_only(answers: Vec<Result<HttpResponse, TransportError>>) -> TestVerifier<'static> {
+    verifier(
+        Config { secret_key: Some("sk_test_x".into()), ..Config::default() },
+        GuardSettings::default(),
+        answers,
+        None,
+        Rc::default(),
+    )
+}
+
+fn machine_key(settings: GuardSettings, answers: Vec<Result<HttpResponse, TransportError>>) -> TestVerifier<'static> {
+    verifier(
+        Config { machine_secret_key: Some("ak_billing".into()), ..Config::default() },
+        settings,
+        answers,
+        None,
+        Rc::default(),
+    )
+}
+
+fn check<S: SharedStore>(v: &Verifier<Scripted, NativeRsa, S>, token: &str) -> Result<Identity, Reason> {
+    match block_on(v.verify_request(Some(&format!("Bearer {token}")))).unwrap() {
+        Outcome::SignedIn(identity) => Ok(identity),
+        Outcome::SignedOut(rejection) => Err(rejection.reason),
+    }
+}
+
+fn sent<S: SharedStore>(v: &Verifier<Scripted, NativeRsa, S>) -> usize {
+    v.client().transport().sent.borrow().len()
+}
+
+fn advance<S: SharedStore>(v: &Verifier<Scripted, NativeRsa, S>, ms: f64) {
+    let now = &v.client().transport().now;
+    now.set(now.get() + ms);
+}
+
+#[test]
+fn every_jwt_rule_with_a_pem_key_and_no_network() {
+    let public_pem_bytes = PUBLIC_PEM.as_bytes();
+    let hs_input = format!("{}.{}", b64url(br#"{"alg":"HS256","typ":"JWT"}"#), b64url(claims("").as_bytes()));
+    let hs256_with_public_key = format!("{hs_input}.{}", b64url(&hmac_sha256(public_pem_bytes, hs_input.as_bytes())));
+    let none = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), b64url(claims("").as_bytes()));
+    let good = signed(HEADER, &claims(""));
+    let mut bad_signature = good.clone();
+    bad_signature.replace_range(bad_signature.len() - 6.., "AAAAAA");
+    let no_exp = claims("").replace(&format!(r#","exp":{}"#, NOW_S + 600), "");
+    let cases: Vec<(&str, String, Result<(), Reason>)> = vec![
+        ("valid RS256", good.clone(), Ok(())),
+        ("valid RS384", signed(&HEADER.replace("RS256", "RS384"), &claims("")), Ok(())),
+        ("valid RS512", signed(&HEADER.replace("RS256", "RS512"), &claims("")), Ok(())),
+        ("no cat, no typ (older tokens)", signed(r#"{"alg":"RS256","kid":"ins_test"}"#, &claims("")), Ok(())),
+        ("alg none", none, Err(Reason::TokenInvalid)),
+        ("HS256 with the public key as secret", hs256_with_public_key, Err(Reason::TokenInvalid)),
+        ("wrong cat", signed(&HEADER.replace("cl_B7d4PD333AAA", "cl_session"), &claims("")), Err(Reason::TokenInvalid)),
+        (
+            "wrong typ",
+            signed(&HEADER.replace(r#""typ":"JWT""#, r#""typ":"at+jwt""#), &claims("")),
+            Err(Reason::TokenInvalid),
+        ),
+        ("missing exp", signed(HEADER, &no_exp), Err(Reason::TokenInvalid)),
+        (
+            "expired",
+            signed(HEADER, &claims("").replace(&(NOW_S + 600).to_string(), &(NOW_S - 60).to_string())),
+            Err(Reason::TokenExpired),
+        ),
+        (
+            "future nbf",
+            signed(
+                HEADER,
+                &claims("").replacen(&format!(r#""nbf":{}"#, NOW_S - 10), &format!(r#""nbf":{}"#, NOW_S + 60), 1),
+            ),
+            Err(Reason::TokenInvalid),
+        ),
+        ("bad signature", bad_signature, Err(Reason::TokenInvalid)),
+        (
+            "bad base64",
+            format!("{}.{}!.sig", b64url(HEADER.as_bytes()), b64url(claims("").as_bytes())),
+            Err(Reason::TokenMalformed),
+        ),
+        (
+            "non-mch sub",
+            signed(HEADER, &claims("").replace(GATEWAY, "user_2abcdefghijklmnopqrstuvwxyz")),
+            Err(Reason::TokenTypeMismatch),
+        ),
+        (
+            "signed by another key",
+            {
+                let other =
+                    RsaPrivateKey::from_pkcs8_pem(include_str!("../../tests/fixtures/other-rsa-private-pkcs8.pem"))
+                        .unwrap();
+                let input = format!("{}.{}", b64url(HEADER.as_bytes()), b64url(claims("").as_bytes()));
+                format!("{input}.{}", b64url(&SigningKey::<sha2::Sha256>::new(other).sign(input.as_bytes()).to_vec()))
+            },
+            Err(Reason::TokenInvalid),
+        ),
+    ];
+    let v = with_jwt_key(GuardSettings::default());
+    for (name, token, expected) in cases {
+        let got = check(&v, &token).map(|_| ());
+        assert_eq!(got, expected, "{name}");
+    }
+    assert_eq!(sent(&v), 0, "a PEM jwtKey verifies without any network");
+
+    let identity = check(&v, &good).unwrap();
+    assert_eq!(
+        (identity.token_format, identity.subject.as_str(), identity.scopes.as_slice()),
+        (TokenFormat::Jwt, GATEWAY, [BILLING.to_owned()].as_slice())
+    );
+    assert_eq!(identity.claims.unwrap().get(), r#"{"role":"reader"}"#);
+    assert_eq!(identity.expiration, Some((NOW_S + 600) * 1000));
+}
+
+#[test]
+fn machine_id_must_be_in_the_scopes() {
+    let token = signed(HEADER, &claims(""));
+    let for_billing = with_jwt_key(GuardSettings { machine_id: Some(BILLING.into()), ..Default::default() });
+    assert!(check(&for_billing, &token).is_ok());
+    let for_outsider = with_jwt_key(GuardSettings { machine_id: Some(OUTSIDER.into()), ..Default::default() });
+    assert_eq!(check(&for_outsider, &token).unwrap_err(), Reason::MachineNotInScope);
+    let aud_only = signed(HEADER, &claims("").replace(&format!(r#","scopes":"{BILLING}""#), ""));
+    assert!(check(&for_billing, &aud_only).is_ok(), "aud grants access when scopes is absent");
+    let opaque = machine_key(
+        GuardSettings { machine_id: Some(OUTSIDER.into()), ..Default::default() },
+        vec![json(200, &token_json(&format!(r#"{{"scopes":["{BILLING}"]}}"#)))],
+    );
+    assert_eq!(check(&opaque, "mt_opaque").unwrap_err(), Reason::MachineNotInScope);
+}
+
+#[test]
+fn jwks_is_fetched_once_and_refetched_for_unknown_kids_at_most_every_30_seconds() {
+    let v = secret_only(vec![json(200, &jwks_body(KID)), json(200, &jwks_body(KID)), json(200, &jwks_body(KID))]);
+    let token = signed(HEADER, &claims(""));
+    assert!(check(&v, &token).is_ok());
+    assert_eq!(sent(&v), 1);
+    assert!(v.client().transport().sent.borrow()[0].url.ends_with("/v1/jwks"));
+    let second = signed(HEADER, &claims(r#","n":2"#));
+    assert!(check(&v, &second).is_ok());
+    assert_eq!(sent(&v), 1, "a second token reuses the JWKS and the imported key");
+
+    let unknown = |n: u32| signed(&HEADER.replace(KID, "ins_rotated"), &claims(&format!(r#","n":{n}"#)));
+    assert_eq!(check(&v, &unknown(1)).unwrap_err(), Reason::TokenInvalid);
+    assert_eq!(sent(&v), 1, "the keys are fresher than 30 s: no refetch");
+    advance(&v, 31_000.0);
+    assert_eq!(check(&v, &unknown(2)).unwrap_err(), Reason::TokenInvalid);
+    assert_eq!(sent(&v), 2, "an unknown kid refetches once the cooldown passed");
+    assert_eq!(check(&v, &unknown(3)).unwrap_err(), Reason::TokenInvalid);
+    assert_eq!(sent(&v), 2);
+    advance(&v, keys::JWKS_TTL_MS);
+    assert!(check(&v, &signed(HEADER, &claims(r#","n":4"#))).is_ok());
+    assert_eq!(sent(&v), 3, "a JWKS older than 5 minutes is fetched again");
+}
+
+#[test]
+fn jwks_failures_are_never_a_success() {
+    let down =
+        secret_only(vec![Err(TransportError::Network), Err(TransportError::Network), Err(TransportError::Network)]);
+    assert_eq!(check(&down, &signed(HEADER, &claims(""))).unwrap_err(), Reason::UpstreamUnavailable);
+    let refused = secret_only(vec![json(401, "{}")]);
+    assert_eq!(check(&refused, &signed(HEADER, &claims(""))).unwrap_err(), Reason::SecretKeyInvalid);
+    let garbage = secret_only(vec![json(200, "<html>")]);
+    assert_eq!(check(&garbage, &signed(HEADER, &claims(""))).unwrap_err(), Reason::UpstreamUnavailable);
+}
+
+#[test]
+fn opaque_results_are_cached_until_the_ttl() {
+    let v = machine_key(
+        GuardSettings::default(),
+        vec![json(200, &token_json("")), json(200, &token_json(r#"{"revoked":true}"#))],
+    );
+    for _ in 0..100 {
+        assert!(check(&v, "mt_good").is_ok());
+    }
+    assert_eq!(sent(&v), 1, "one verify call per token per TTL");
+    advance(&v, f64::from(DEFAULT_CACHE_TTL_MS) - 1.0);
+    assert!(check(&v, "mt_good").is_ok());
+    advance(&v, 1.0);
+    assert_eq!(check(&v, "mt_good").unwrap_err(), Reason::TokenRevoked, "revocation is seen once the TTL passes");
+    assert_eq!(sent(&v), 2);
+}
+
+#[test]
+fn a_token_expiring_before_the_ttl_is_cached_only_until_it_expires() {
+    let v = machine_key(
+        GuardSettings::default(),
+        vec![json(200, &token_json(r#"{"expiration":1010000}"#)), json(404, "{}")],
+    );
+    assert!(check(&v, "mt_short").is_ok());
+    advance(&v, 9_999.0);
+    assert!(check(&v, "mt_short").is_ok());
+    assert_eq!(sent(&v), 1);
+    advance(&v, 1.0);
+    assert_eq!(check(&v, "mt_short").unwrap_err(), Reason::TokenInvalid);
+    assert_eq!(sent(&v), 2);
+}
+
+#[test]
+fn definitive_rejections_are_cached_for_the_negative_ttl() {
+    let v = machine_key(GuardSettings::default(), vec![json(404, "{}"), json(404, "{}")]);
+    for _ in 0..1_000 {
+        assert_eq!(check(&v, "mt_bad").unwrap_err(), Reason::TokenInvalid);
+    }
+    assert_eq!(sent(&v), 1, "1,000 requests with one bad token cost one call");
+    advance(&v, f64::from(DEFAULT_NEGATIVE_CACHE_TTL_MS));
+    assert_eq!(check(&v, "mt_bad").unwrap_err(), Reason::TokenInvalid);
+    assert_eq!(sent(&v), 2);
+}
+
+#[test]
+fn upstream_failures_are_503_and_not_cached() {
+    let v = machine_key(
+        GuardSettings::default(),
+        vec![Err(TransportError::Network), Err(TransportError::Timeout), json(503, "{}"), json(200, &token_json(""))],
+    );
+    match block_on(v.verify_request(Some("Bearer mt_x"))).unwrap() {
+        Outcome::SignedOut(r) => {
+            assert_eq!((r.reason, r.status(), r.retry_after_header()), (Reason::UpstreamUnavailable, 503, Some(5)))
+        }
+        Outcome::SignedIn(_) => panic!("an unavailable Clerk must never let a request in"),
+    }
+    assert!(check(&v, "mt_x").is_ok(), "nothing was cached: the next request asks again");
+    let refused = machine_key(GuardSettings::default(), vec![json(401, "{}")]);
+    assert_eq!(check(&refused, "mt_x").unwrap_err(), Reason::SecretKeyInvalid);
+    let mut limited = json(429, "{}").unwrap();
+    limited.headers.push(("retry-after".into(), "30".into()));
+    let v = machine_key(GuardSettings::default(), vec![Ok(limited)]);
+    match block_on(v.verify_request(Some("Bearer mt_x"))).unwrap() {
+        Outcome::SignedOut(r) => assert_eq!(r.retry_after_header(), Some(30)),
+        Outcome::SignedIn(_) => panic!(),
+    }
+}
+
+#[test]
+fn refusals_without_any_call() {
+    let v = machine_key(GuardSettings::default(), vec![]);
+    let cases = [
+        (None, Reason::TokenMissing),
+        (Some("Basic dXNlcjpwYXNz"), Reason::TokenMissing),
+        (Some("Bearer mt_a mt_b"), Reason::TokenMalformed),
+        (Some("Bearer mt_a.b"), Reason::TokenMalformed),
+        (Some("Bearer ak_live_123"), Reason::TokenTypeMismatch),
+        (Some("Bearer oat_123"), Reason::TokenTypeMismatch),
+        (Some("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2ln"), Reason::TokenTypeMismatch),
+    ];
+    for (header, reason) in cases {
+        match block_on(v.verify_request(header)).unwrap() {
+            Outcome::SignedOut(r) => assert_eq!(r.reason, reason, "{header:?}"),
+            Outcome::SignedIn(_) => panic!("{header:?}"),
+        }
+    }
+    assert_eq!(
+        check(&v, &signed(HEADER, &claims(""))).unwrap_err(),
+        Reason::TokenTypeMismatch,
+        "JWTs need jwtKey or secretKey"
+    );
+    let jwt_only = with_jwt_key(GuardSettings::default());
+    assert_eq!(check(&jwt_only, "mt_abc").unwrap_err(), Reason::TokenTypeMismatch, "opaque tokens need an API key");
+    assert_eq!(sent(&v) + sent(&jwt_only), 0);
+}
+
+#[test]
+fn misconfiguration_is_an_error() {
+    let client = || Rc::new(Client::with_transport(Config::default(), Scripted::new(vec![])).unwrap());
+    let state: Rc<RefCell<GuardState<RsaPublicKey>>> = Rc::default();
+    let new = |settings| Verifier::<_, _, NoStore>::new(client(), NativeRsa, None, state.clone(), settings).map(|_| ());
+    assert!(matches!(new(GuardSettings::default()), Err(Error::MissingKey)));
+    assert!(matches!(
+        new(GuardSettings { jwt_key: Some("nope".into()), ..Default::default() }),
+        Err(Error::InvalidArgument { field: "jwtKey", .. })
+    ));
+    assert!(new(GuardSettings { jwt_key: Some(PUBLIC_PEM.into()), ..Default::default() }).is_ok());
+    let bad_machine =
+        GuardSettings { jwt_key: Some(PUBLIC_PEM.into()), machine_id: Some("mch_x".into()), ..Default::default() };
+    assert!(matches!(new(bad_machine), Err(Error::InvalidArgument { field: "machineId", .. })));
+}
+
+#[test]
+fn the_shared_store_serves_other_isolates_and_never_holds_the_token() {
+    let store = MemStore::default();
+    let cfg = || Config { machine_secret_key: Some("ak_billing".into()), ..Config::default() };
+    let first =
+        verifier(cfg(), GuardSettings::default(), vec![json(200, &token_json(""))], Some(&store), Rc::default());
+    assert!(check(&first, "mt_shared_token_value").is_ok());
+    assert_eq!(sent(&first), 1);
+    let second = verifier(cfg(), GuardSettings::default(), vec![], Some(&store), Rc::default());
+    assert_eq!(check(&second, "mt_shared_token_value").unwrap().subject, "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk");
+    assert_eq!(sent(&second), 0, "a second isolate reuses the stored result");
+    let entries = store.entries.borrow();
+    let (key, value) = entries.iter().next().unwrap();
+    assert!(key.starts_with("clerk-m2m-edge:v1:") && key.len() == 18 + 64);
+    assert!(!key.contains("mt_shared") && !value.contains("mt_shared_token_value"));
+    assert_eq!(*store.ttls.borrow(), [MIN_STORE_TTL_S], "KV's 60 s minimum; the entry carries its own 30 s deadline");
+    drop(entries);
+    advance(&second, 30_001.0);
+    let third = verifier(cfg(), GuardSettings::default(), vec![json(404, "{}")], Some(&store), Rc::default());
+    advance(&third, 30_001.0);
+    assert_eq!(
+        check(&third, "mt_shared_token_value").unwrap_err(),
+        Reason::TokenInvalid,
+        "an expired stored entry is a miss"
+    );
+}
+
+#[test]
+fn cache_keys_separate_configurations_and_cache_false_disables_caching() {
+    let a = machine_key(GuardSettings::default(), vec![]);
+    let b = verifier(
+        Config { machine_secret_key: Some("ak_other".into()), ..Config::default() },
+        GuardSettings::default(),
+        vec![],
+        None,
+        Rc::default(),
+    );
+    assert_ne!(a.cache_key("mt_x"), b.cache_key("mt_x"));
+    assert_ne!(a.cache_key("mt_x"), a.cache_key("mt_y"));
+    let off = machine_key(
+        GuardSettings { cache: false, ..Default::default() },
+        vec![json(200, &token_json("")), json(200, &token_json(""))],
+    );
+    assert!(check(&off, "mt_x").is_ok() && check(&off, "mt_x").is_ok());
+    assert_eq!(sent(&off), 2);
+}
+
+#[test]
+fn verify_token_takes_the_local_path_for_m2m_jwts() {
+    let v = with_jwt_key(GuardSettings::default());
+    let t = block_on(v.verify_token(&Secret::new(signed(HEADER, &claims(""))))).unwrap();
+    assert_eq!((t.id.as_str(), t.subject.as_str(), t.revoked), ("mt_0123456789abcdef0123456789abcdef", GATEWAY, false));
+    let expired = signed(HEADER, &claims("").replace(&(NOW_S + 600).to_string(), &(NOW_S - 60).to_string()));
+    assert!(matches!(
+        block_on(v.verify_token(&Secret::new(expired))),
+        Err(Error::TokenInvalid { reason: Reason::TokenExpired })
+    ));
+    assert_eq!(sent(&v), 0);
+    let api = machine_key(GuardSettings::default(), vec![json(200, &token_json(""))]);
+    assert!(block_on(api.verify_token(&Secret::new(signed(HEADER, &claims(""))))).is_ok());
+    assert_eq!(sent(&api), 1, "without jwtKey or secretKey a JWT is verified by Clerk");
+}
