@@ -6,7 +6,7 @@ export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: all tools pkg demo test lint test-rust test-wasm test-js test-types test-runtimes clean
+.PHONY: all tools pkg worker-deps demo test lint test-rust test-wasm test-js test-types test-runtimes clean
 
 all: pkg
 
@@ -18,8 +18,12 @@ pkg: tools
 	wasm-pack --log-level warn build --target web --release --out-dir pkg --no-pack
 	node scripts/finish-pkg.mjs
 
-demo: pkg
+demo: pkg worker-deps
 	node scripts/demo.mjs
+
+# worker-example/ depends on the built package (file:../pkg) and wrangler.
+worker-deps: pkg
+	cd worker-example && npm ci --no-audit --no-fund --loglevel=error
 
 test: tools lint test-rust pkg test-wasm test-js test-types test-runtimes
 	@echo "make test: all suites passed"
@@ -45,7 +49,7 @@ test-types: test-js
 	tsc -p tests/.tmp/consumer --noEmit
 
 # The packed package in workerd (wrangler + Miniflare), Node, Deno, Bun and Vercel's edge-runtime.
-test-runtimes: test-js
+test-runtimes: test-js worker-deps
 	node --test --test-reporter=spec tests/runtimes/*.test.mjs
 
 clean:

@@ -1,4 +1,4 @@
-// Entry for Node, Deno and Bun: compiles the bundled wasm from disk, synchronously, at import time.
+// Entry for Node and Bun: compiles the bundled wasm from disk, synchronously, at import time.
 import { readFileSync } from 'node:fs';
 import { initSync } from './clerk_m2m_edge.js';
 

@@ -13,7 +13,7 @@ mkdirSync(consumer, { recursive: true });
 const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: join(root, 'pkg') }));
 const tarball = packed[0].filename.replace(/^@.*\//, '');
 const files = packed[0].files.map((f) => f.path);
-for (const required of ['clerk_m2m_edge_bg.wasm', 'node.js', 'workerd.js', 'index.d.ts', 'errors.js', 'package.json']) {
+for (const required of ['clerk_m2m_edge_bg.wasm', 'node.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'index.d.ts', 'errors.js', 'package.json']) {
   if (!files.includes(required)) throw new Error(`the packed package lacks ${required}`);
 }
 writeFileSync(
@@ -24,7 +24,7 @@ execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '
 writeFileSync(join(consumer, 'entry.mjs'), "export * from 'clerk-m2m-edge';\n");
 // The TypeScript check runs where a user's code would: inside the consumer project.
 for (const file of ['usage.ts', 'tsconfig.json']) copyFileSync(join(root, 'tests/types', file), join(consumer, file));
-// The runtime matrix runs its fetch-handler apps from the consumer project too.
-copyFileSync(join(root, 'tests/runtimes/smoke-app.mjs'), join(consumer, 'smoke-app.mjs'));
+// The runtime matrix runs the worker-example's handler from the consumer project too.
+copyFileSync(join(root, 'worker-example/src/index.js'), join(consumer, 'worker-app.mjs'));
 console.log(`installed ${tarball} (${packed[0].size} bytes packed, ${files.length} files) into ${consumer}`);
 console.log(readdirSync(join(consumer, 'node_modules/clerk-m2m-edge')).join(' '));

@@ -23,9 +23,10 @@ const machines = names.map((name) => ({
   scopes: [],
 }));
 const byName = Object.fromEntries(machines.map((m) => [m.name, m]));
-// gateway may call billing and reports; billing and reports may call gateway; outsider may call nobody.
+// gateway may call billing and reports; billing may call gateway and itself (so the worker-example's demo can
+// mint a token for its own API); reports may call gateway; outsider may call nobody.
 byName.gateway.scopes = [byName.billing.id, byName.reports.id];
-byName.billing.scopes = [byName.gateway.id];
+byName.billing.scopes = [byName.gateway.id, byName.billing.id];
 byName.reports.scopes = [byName.gateway.id];
 const secretKey = 'sk_test_standin_' + crypto.createHash('sha256').update('instance').digest('hex').slice(0, 32);
 const instanceKid = 'ins_standin' + 'A'.repeat(16);

@@ -6,21 +6,22 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (name) => `${root}node_modules/.bin/${name}`;
 const host = (name) => fileURLToPath(new URL(`./hosts/${name}`, import.meta.url));
 
-/** How each runtime is started: command and arguments, given the app module's path. */
+/** How each runtime is started: command and arguments, given the app module's path. Deno may read the app
+ * file only: the package itself needs no read permission. */
 export const runtimes = {
   workerd: (app) => [process.execPath, [host('workerd.mjs'), app]],
   node: (app) => [process.execPath, [host('node.mjs'), app]],
-  deno: (app) => [bin('deno'), ['run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt', host('deno.mjs'), app]],
+  deno: (app) => [bin('deno'), ['run', '--allow-net', '--allow-env', `--allow-read=${app}`, '--no-prompt', host('deno.mjs'), app]],
   bun: (app) => [bin('bun'), [host('bun.mjs'), app]],
   'edge-runtime': (app) => [process.execPath, [host('edge-runtime.mjs'), app]],
 };
 
-export async function startHost(runtime, app, env, cwd) {
+export async function startHost(runtime, app, env, cwd, persist) {
   const [cmd, args] = runtimes[runtime](app);
   const child = spawn(cmd, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, APP_ENV: JSON.stringify(env), DENO_NO_UPDATE_CHECK: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+    env: { ...process.env, APP_ENV: JSON.stringify(env), APP_PERSIST: persist ?? '', DENO_NO_UPDATE_CHECK: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
   });
   const { url } = await new Promise((resolve, reject) => {
     let out = '';

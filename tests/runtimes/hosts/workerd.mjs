@@ -1,30 +1,49 @@
-// Serves a fetch-handler module in workerd: `node workerd.mjs <app.mjs>`. The app is bundled by wrangler itself
-// (`wrangler deploy --dry-run`, so the package resolves through its `workerd` condition and its wasm import
-// through wrangler's CompiledWasm rule), then run by Miniflare. Prints {"url"} when ready.
+// Serves a Worker in workerd: `node workerd.mjs <worker project dir | app.mjs>`. A project (a folder with
+// wrangler.toml, e.g. worker-example/) is bundled by wrangler itself with its own config (`wrangler deploy
+// --dry-run`: the package resolves through its `workerd` condition, its wasm through wrangler's CompiledWasm
+// rule), then run by Miniflare with the project's KV namespaces — persisted under APP_PERSIST when set, so a
+// restarted host is a new isolate sharing the same KV. Bindings come from APP_ENV. Prints {"url"} when ready.
 import { Miniflare } from 'miniflare';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const env = JSON.parse(process.env.APP_ENV);
-const app = resolve(process.argv[2]);
+const target = resolve(process.argv[2]);
 const work = mkdtempSync(join(tmpdir(), 'clerk-m2m-workerd-'));
-writeFileSync(join(work, 'wrangler.toml'), `name = "clerk-m2m-edge-test"\nmain = ${JSON.stringify(app)}\ncompatibility_date = "2026-04-01"\n`);
+let projectDir = target;
+let config = join(target, 'wrangler.toml');
+if (!statSync(target).isDirectory()) {
+  projectDir = work;
+  config = join(work, 'wrangler.toml');
+  writeFileSync(config, `name = "clerk-m2m-edge-app"\nmain = ${JSON.stringify(target)}\ncompatibility_date = "2026-04-01"\n`);
+}
 const wrangler = new URL('../../../node_modules/.bin/wrangler', import.meta.url).pathname;
-execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', join(work, 'dist'), '--config', join(work, 'wrangler.toml')], {
-  cwd: work,
+execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', join(work, 'dist'), '--config', config], {
+  cwd: projectDir,
   stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'error' },
+  env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'error', CI: '1' },
 });
 const dist = join(work, 'dist');
-const modules = readdirSync(dist).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).map((f) => ({
-  type: f.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule',
-  path: join(dist, f),
-  contents: readFileSync(join(dist, f)),
-}));
-modules.sort((a, b) => (a.type === 'ESModule' ? 0 : 1) - (b.type === 'ESModule' ? 0 : 1)); // the main module first
-const mf = new Miniflare({ modules, modulesRoot: dist, compatibilityDate: '2026-04-01', bindings: env, host: '127.0.0.1', port: 0 });
+const modules = readdirSync(dist)
+  .filter((f) => f.endsWith('.js') || f.endsWith('.wasm'))
+  .map((f) => ({ type: f.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule', path: join(dist, f), contents: readFileSync(join(dist, f)) }))
+  .sort((a, b) => (a.type === 'ESModule' ? 0 : 1) - (b.type === 'ESModule' ? 0 : 1)); // the main module first
+const toml = readFileSync(config, 'utf8');
+const kvNamespaces = [...toml.matchAll(/binding\s*=\s*"([A-Z0-9_]+)"/g)].map((m) => m[1]);
+const vars = Object.fromEntries([...(/\[vars\]([\s\S]*?)(\n\[|$)/.exec(toml)?.[1] ?? '').matchAll(/^(\w+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1], m[2]]));
+const persist = process.env.APP_PERSIST;
+const mf = new Miniflare({
+  modules,
+  modulesRoot: dist,
+  compatibilityDate: '2026-04-01',
+  bindings: { ...vars, ...env },
+  kvNamespaces,
+  kvPersist: persist && existsSync(persist) ? persist : false,
+  host: '127.0.0.1',
+  port: 0,
+});
 const url = await mf.ready;
 console.log(JSON.stringify({ url: url.origin }));
 process.on('SIGTERM', async () => {

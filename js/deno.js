@@ -1,0 +1,8 @@
+// Entry for Deno: the wasm arrives as a compiled module through a source-phase import — no --allow-read needed.
+import source wasm from './clerk_m2m_edge_bg.wasm';
+import { initSync } from './clerk_m2m_edge.js';
+
+initSync({ module: wasm });
+
+export { ClerkM2M, verifyRequest, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
+export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';

@@ -1,0 +1,144 @@
+// The worker-example's fetch handler, written once, run in five runtimes against the Clerk stand-in:
+// workerd (the worker-example project itself, bundled by wrangler, run by Miniflare with a real KV binding),
+// Node 20, Deno, Bun and Vercel's edge-runtime (the same src/index.js, importing the packed package).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStandIn } from '../mock-clerk/spawn.mjs';
+import { runtimes, startHost } from './run-host.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const consumer = join(root, 'tests/.tmp/consumer');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const CACHE_TTL_MS = 1500;
+
+const app = (runtime) => (runtime === 'workerd' ? join(root, 'worker-example') : join(consumer, 'worker-app.mjs'));
+
+async function call(host, path, { token, authorization, method = 'GET' } = {}) {
+  const headers = {};
+  if (authorization !== undefined) headers.authorization = authorization;
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${host.url}${path}`, { method, headers });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+const verifyCalls = async (standIn) => {
+  const log = await standIn.requests();
+  await standIn.clearRequests();
+  return log.filter((r) => r.path === '/m2m_tokens/verify').length;
+};
+
+for (const runtime of Object.keys(runtimes)) {
+  test(`${runtime}: mint, guard, reject, revoke, scope, concurrency, outage`, async () => {
+    const standIn = await startStandIn();
+    const billing = standIn.machine('billing');
+    const env = {
+      CLERK_API_URL: standIn.url,
+      CLERK_MACHINE_SECRET_KEY: billing.secretKey,
+      CLERK_SECRET_KEY: standIn.secretKey,
+      CLERK_MACHINE_ID: billing.id,
+      CLERK_CACHE_TTL_MS: String(CACHE_TTL_MS),
+      DEMO_ROUTES: 'true',
+    };
+    const persist = runtime === 'workerd' ? mkdtempSync(join(tmpdir(), 'clerk-m2m-kv-')) : undefined;
+    let host;
+    try {
+      host = await startHost(runtime, app(runtime), env, consumer, persist);
+      assert.deepEqual((await call(host, '/health')).body, { ok: true });
+
+      // Mint an opaque and a JWT token through the worker, call the guarded route with each.
+      const opaque = await call(host, '/tokens', { method: 'POST' });
+      assert.equal(opaque.status, 201, JSON.stringify(opaque.body));
+      const jwt = await call(host, '/tokens?format=jwt', { method: 'POST' });
+      assert.equal(jwt.body.token.split('.').length, 3);
+      for (const [token, format] of [[opaque.body.token, 'opaque'], [jwt.body.token, 'jwt']]) {
+        const me = await call(host, '/api/whoami', { token });
+        assert.equal(me.status, 200, JSON.stringify(me.body));
+        assert.equal(me.body.subject, billing.id);
+        assert.equal(me.body.tokenFormat, format);
+        assert.ok(me.body.scopes.includes(billing.id));
+      }
+
+      // Rejections: status, reason, WWW-Authenticate.
+      const [h] = jwt.body.token.split('.');
+      const session = `${h}.${Buffer.from(JSON.stringify({ sub: 'user_2abc', exp: 9999999999, sid: 'sess_1' })).toString('base64url')}.c2ln`;
+      const rejections = [
+        [{}, 'token-missing'],
+        [{ authorization: 'Basic dXNlcjpwYXNz' }, 'token-missing'],
+        [{ token: 'mt_not valid' }, 'token-malformed'],
+        [{ token: 'mt_bad!token' }, 'token-malformed'],
+        [{ token: standIn.machine('gateway').secretKey }, 'token-type-mismatch'],
+        [{ token: session }, 'token-type-mismatch'],
+      ];
+      for (const [how, reason] of rejections) {
+        const res = await call(host, '/api/whoami', how);
+        assert.equal(res.status, 401, `${reason}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error, reason);
+        assert.match(res.headers.get('www-authenticate'), /^Bearer realm="clerk-m2m"/);
+      }
+      assert.equal(await verifyCalls(standIn), 1, 'only the opaque token was verified by Clerk (the JWT locally)');
+
+      // A token minted by another machine that does not name this one: 403.
+      const { ClerkM2M } = await import(join(consumer, 'entry.mjs'));
+      const reports = new ClerkM2M({ machineSecretKey: standIn.machine('reports').secretKey, apiUrl: standIn.url });
+      const foreign = await reports.createToken({ tokenFormat: 'jwt' });
+      const forbidden = await call(host, '/api/whoami', { token: foreign.token });
+      assert.equal(forbidden.status, 403);
+      assert.equal(forbidden.body.error, 'machine-not-in-scope');
+      assert.match(forbidden.headers.get('www-authenticate'), /error="insufficient_scope"/);
+
+      // 50 concurrent requests with one new token: all 200, at most one verify call each, none once cached.
+      const fresh = (await call(host, '/tokens', { method: 'POST' })).body.token;
+      await verifyCalls(standIn);
+      const burst = await Promise.all(Array.from({ length: 50 }, () => call(host, '/api/whoami', { token: fresh })));
+      assert.ok(burst.every((r) => r.status === 200), burst.map((r) => r.status).join(','));
+      const first = await verifyCalls(standIn);
+      assert.ok(first >= 1 && first <= 50, `${first} verify calls for 50 concurrent requests`);
+      const again = await Promise.all(Array.from({ length: 50 }, () => call(host, '/api/whoami', { token: fresh })));
+      assert.ok(again.every((r) => r.status === 200));
+      assert.equal(await verifyCalls(standIn), 0, 'a cached token costs no call');
+      console.log(`# ${runtime}: 50 concurrent cold requests cost ${first} verify call(s); 50 warm ones cost 0`);
+
+      // Revoke the opaque token: rejected once the cache TTL has passed.
+      const revoked = await call(host, `/tokens/${opaque.body.id}/revoke`, { method: 'POST' });
+      assert.equal(revoked.body.revoked, true);
+      await sleep(CACHE_TTL_MS + 100);
+      const gone = await call(host, '/api/whoami', { token: opaque.body.token });
+      assert.equal(gone.status, 401);
+      assert.equal(gone.body.error, 'token-invalid');
+
+      if (runtime === 'workerd') {
+        // A second isolate (a restarted runtime, same KV) reuses the shared result without calling Clerk.
+        // Both run with a 60 s TTL, so the stored entry outlives the restart.
+        const longTtl = { ...env, CLERK_CACHE_TTL_MS: '60000' };
+        await verifyCalls(standIn);
+        await host.stop();
+        host = await startHost(runtime, app(runtime), longTtl, consumer, persist);
+        const shared = (await call(host, '/tokens', { method: 'POST' })).body.token;
+        assert.equal((await call(host, '/api/whoami', { token: shared })).status, 200);
+        await sleep(200); // the KV write runs in waitUntil
+        assert.equal(await verifyCalls(standIn), 1);
+        await host.stop();
+        host = await startHost(runtime, app(runtime), longTtl, consumer, persist);
+        const reused = await call(host, '/api/whoami', { token: shared });
+        assert.equal(reused.status, 200);
+        assert.equal(await verifyCalls(standIn), 0, 'the new isolate was served from KV');
+      }
+
+      // Clerk unreachable: 503 with Retry-After, never 200.
+      const unverified = (await call(host, '/tokens', { method: 'POST' })).body.token;
+      await standIn.stop();
+      const down = await call(host, '/api/whoami', { token: unverified });
+      assert.equal(down.status, 503);
+      assert.equal(down.body.error, 'upstream-unavailable');
+      assert.ok(Number(down.headers.get('retry-after')) > 0);
+    } finally {
+      await host?.stop();
+      await standIn.stop();
+      if (persist) rmSync(persist, { recursive: true, force: true });
+    }
+  });
+}

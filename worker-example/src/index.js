@@ -1,0 +1,91 @@
+// A Cloudflare Worker guarding its API with Clerk M2M tokens (clerk-m2m-edge).
+//
+//   GET  /health             public
+//   GET  /api/whoami         guarded: answers the calling machine's subject, scopes, claims and token format
+//   POST /tokens             demo only: mints a token with this worker's own machine key
+//                            (?format=jwt for a JWT, ?seconds=N for its lifetime)
+//   POST /tokens/{id}/revoke demo only: revokes an opaque token
+//
+// Configuration (bindings): secrets CLERK_MACHINE_SECRET_KEY and CLERK_SECRET_KEY; vars CLERK_API_URL,
+// CLERK_MACHINE_ID, optional CLERK_JWT_KEY, CLERK_CACHE_TTL_MS and DEMO_ROUTES; KV namespace M2M_CACHE
+// (optional) shares verification results between isolates.
+import { ClerkM2M, ClerkM2MError, ClerkAPIResponseError } from 'clerk-m2m-edge';
+
+/** One client per isolate and configuration: its keys are read once, its caches live as long as the isolate. */
+let cached;
+function clientFor(env) {
+  const key = `${env.CLERK_API_URL}|${env.CLERK_MACHINE_SECRET_KEY}|${env.CLERK_SECRET_KEY}|${env.CLERK_JWT_KEY}`;
+  if (cached?.key !== key) {
+    cached = {
+      key,
+      m2m: new ClerkM2M({
+        machineSecretKey: env.CLERK_MACHINE_SECRET_KEY,
+        secretKey: env.CLERK_SECRET_KEY,
+        apiUrl: env.CLERK_API_URL || undefined,
+        jwtKey: env.CLERK_JWT_KEY || undefined,
+      }),
+    };
+  }
+  return cached.m2m;
+}
+
+/** Workers KV as the shared verification cache; writes happen after the response (waitUntil). */
+function kvStore(env, ctx) {
+  if (!env.M2M_CACHE) return undefined;
+  return {
+    get: (key) => env.M2M_CACHE.get(key),
+    put: (key, value, options) => ctx.waitUntil(env.M2M_CACHE.put(key, value, options)),
+  };
+}
+
+function errorResponse(err) {
+  if (err instanceof ClerkAPIResponseError) return Response.json({ error: err.code, status: err.status }, { status: 502 });
+  if (err instanceof ClerkM2MError) return Response.json({ error: err.code, message: err.message }, { status: 500 });
+  throw err;
+}
+
+async function guarded(request, env, ctx, url) {
+  const auth = await clientFor(env).verifyRequest(request, {
+    machineId: env.CLERK_MACHINE_ID || undefined,
+    cacheStore: kvStore(env, ctx),
+    cacheTtlMs: env.CLERK_CACHE_TTL_MS ? Number(env.CLERK_CACHE_TTL_MS) : undefined,
+  });
+  if (!auth.isAuthenticated) return auth.toResponse();
+  if (url.pathname === '/api/whoami' && request.method === 'GET') {
+    const { subject, scopes, claims, tokenFormat } = auth;
+    return Response.json({ subject, scopes, claims, tokenFormat });
+  }
+  return Response.json({ error: 'not_found' }, { status: 404 });
+}
+
+async function demoRoutes(request, env, url) {
+  const m2m = clientFor(env);
+  if (url.pathname === '/tokens') {
+    const format = url.searchParams.get('format') === 'jwt' ? 'jwt' : 'opaque';
+    const seconds = Number(url.searchParams.get('seconds') ?? 3600);
+    const created = await m2m.createToken({ tokenFormat: format, secondsUntilExpiration: seconds });
+    return Response.json({ id: created.id, token: created.token, subject: created.subject, scopes: created.scopes, expiration: created.expiration }, { status: 201 });
+  }
+  const revoke = /^\/tokens\/(mt_[0-9a-fA-F]{32})\/revoke$/.exec(url.pathname);
+  if (revoke) {
+    const token = await m2m.revokeToken({ m2mTokenId: revoke[1], revocationReason: 'revoked from the demo' });
+    return Response.json({ id: token.id, revoked: token.revoked });
+  }
+  return Response.json({ error: 'not_found' }, { status: 404 });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === '/health') return Response.json({ ok: true });
+      if (url.pathname.startsWith('/api/')) return await guarded(request, env, ctx, url);
+      if (env.DEMO_ROUTES === 'true' && request.method === 'POST' && url.pathname.startsWith('/tokens')) {
+        return await demoRoutes(request, env, url);
+      }
+      return Response.json({ error: 'not_found' }, { status: 404 });
+    } catch (err) {
+      return errorResponse(err);
+    }
+  },
+};
