@@ -114,3 +114,22 @@ test('with-http-info variants return data, status and lower-case headers', async
   assert.equal(revoked.data.revoked, true);
   assert.equal(typeof revoked.headers.date, 'string');
 });
+
+test('the stand-in serves every route with and without /v1, as Clerk does', async () => {
+  const gateway = standIn.machine('gateway');
+  const auth = { authorization: `Bearer ${gateway.secretKey}`, 'content-type': 'application/json' };
+  for (const prefix of ['', '/v1']) {
+    const created = await fetch(`${standIn.url}${prefix}/m2m_tokens`, { method: 'POST', headers: auth, body: '{}' });
+    assert.equal(created.status, 201);
+    const { token, id } = await created.json();
+    const listed = await fetch(`${standIn.url}${prefix}/m2m_tokens?subject=${gateway.id}`, { headers: auth });
+    assert.equal(listed.status, 200);
+    const billing = { ...auth, authorization: `Bearer ${standIn.machine('billing').secretKey}` };
+    const verified = await fetch(`${standIn.url}${prefix}/m2m_tokens/verify`, { method: 'POST', headers: billing, body: JSON.stringify({ token }) });
+    assert.equal(verified.status, 200);
+    const revoked = await fetch(`${standIn.url}${prefix}/m2m_tokens/${id}/revoke`, { method: 'POST', headers: auth, body: '{}' });
+    assert.equal((await revoked.json()).revoked, true);
+    const jwks = await fetch(`${standIn.url}${prefix}/jwks`, { headers: { authorization: `Bearer ${standIn.secretKey}` } });
+    assert.equal((await jwks.json()).keys[0].kty, 'RSA');
+  }
+});
