@@ -4,14 +4,7 @@
 /// Decodes unpadded base64url (RFC 4648 §5), as JWT parts use. `None` for any other character, for padding,
 /// or for a length no encoder produces.
 pub fn base64url_decode(input: &str) -> Option<Vec<u8>> {
-    decode(input.as_bytes(), |b| match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'-' => Some(62),
-        b'_' => Some(63),
-        _ => None,
-    })
+    decode(input.as_bytes(), [b'-', b'_'])
 }
 
 /// Decodes standard base64 (RFC 4648 §4) with optional `=` padding, ignoring ASCII whitespace (PEM lines).
@@ -21,17 +14,19 @@ pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
     if compact.len() % 4 != 0 && trimmed.len() != compact.len() {
         return None;
     }
-    decode(trimmed, |b| match b {
+    decode(trimmed, [b'+', b'/'])
+}
+
+/// Decodes base64 whose alphabet ends with `last_two` (`-_` for base64url, `+/` for base64).
+fn decode(input: &[u8], last_two: [u8; 2]) -> Option<Vec<u8>> {
+    let value = |b: u8| match b {
         b'A'..=b'Z' => Some(b - b'A'),
         b'a'..=b'z' => Some(b - b'a' + 26),
         b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
+        _ if b == last_two[0] => Some(62),
+        _ if b == last_two[1] => Some(63),
         _ => None,
-    })
-}
-
-fn decode(input: &[u8], value: impl Fn(u8) -> Option<u8>) -> Option<Vec<u8>> {
+    };
     if input.len() % 4 == 1 {
         return None;
     }
