@@ -122,17 +122,7 @@ mod tests {
 
     #[test]
     fn bodies_are_json_for_every_reason() {
-        for reason in [
-            Reason::TokenMissing,
-            Reason::TokenMalformed,
-            Reason::TokenTypeMismatch,
-            Reason::TokenInvalid,
-            Reason::TokenExpired,
-            Reason::TokenRevoked,
-            Reason::MachineNotInScope,
-            Reason::SecretKeyInvalid,
-            Reason::UpstreamUnavailable,
-        ] {
+        for reason in crate::reason::ALL {
             let body: serde_json::Value = serde_json::from_str(&Rejection::from(reason).body()).unwrap();
             assert_eq!(body["error"], reason.as_str());
             assert_eq!(body["message"], reason.message());
