@@ -6,7 +6,7 @@ export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: all tools pkg worker-deps demo test lint test-rust test-wasm test-js test-types test-runtimes clean
+.PHONY: all tools pkg worker-deps demo test lint test-rust test-wasm test-js test-types test-runtimes bench clean
 
 all: pkg
 
@@ -51,6 +51,11 @@ test-types: test-js
 # The packed package in workerd (wrangler + Miniflare), Node, Deno, Bun and Vercel's edge-runtime.
 test-runtimes: test-js worker-deps
 	node --test --test-reporter=spec tests/runtimes/*.test.mjs
+
+# Side-by-side benchmarks against @clerk/backend (not part of `make test`); writes BENCHMARKS.md.
+bench: pkg worker-deps
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	node --expose-gc bench/run.mjs $(BENCH_ARGS)
 
 clean:
 	rm -rf target pkg tests/.tmp

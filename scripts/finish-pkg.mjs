@@ -20,7 +20,9 @@ if (snippets.length !== 1) throw new Error(`expected one snippet folder, found $
 const errorsPath = `./snippets/${snippets[0]}/js/errors.js`;
 if (!existsSync(join(pkg, errorsPath))) throw new Error(`missing ${errorsPath}`);
 writeFileSync(join(pkg, 'errors.js'), `export { ClerkM2MError, ClerkAPIResponseError } from '${errorsPath}';\n`);
-if (!existsSync(join(pkg, `./snippets/${snippets[0]}/js/auth.js`))) throw new Error('missing the auth.js snippet');
+for (const snippet of ['auth.js', 'runtime.js']) {
+  if (!existsSync(join(pkg, `./snippets/${snippets[0]}/js/${snippet}`))) throw new Error(`missing the ${snippet} snippet`);
+}
 
 const manifest = JSON.parse(readFileSync(join(js, 'package.json'), 'utf8'));
 manifest.version = version;

@@ -1,68 +1,47 @@
-//! The WebCrypto calls (`crypto.subtle.importKey` and `verify`) behind the guard's [`Crypto`] trait.
-//! The only code that touches `crypto.subtle`; it decides nothing about tokens.
+//! The WebCrypto calls (`crypto.subtle.importKey` and `verify`, in the `js/runtime.js` snippet) behind the guard's
+//! [`Crypto`] trait. The only code that touches `crypto.subtle`; it decides nothing about tokens.
 
 use crate::guard::jwt::Alg;
 use crate::guard::keys::RsaJwk;
 use crate::guard::Crypto;
-use js_sys::{Array, Object, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, SubtleCrypto};
+
+#[wasm_bindgen(module = "/js/runtime.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = importRsaKey)]
+    fn import_rsa_key(format: &str, key_data: &JsValue, hash: &str, alg: &str) -> Promise;
+    #[wasm_bindgen(js_name = verifyRsa)]
+    fn verify_rsa_signature(key: &JsValue, signature: &[u8], data: &[u8]) -> Promise;
+}
 
 /// RSASSA-PKCS1-v1_5 verification with the runtime's `globalThis.crypto.subtle`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WebCrypto;
 
-fn subtle() -> Option<SubtleCrypto> {
-    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
-    let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).ok()?;
-    subtle.dyn_into::<SubtleCrypto>().ok()
-}
+/// An imported `CryptoKey` (kept as a JS value: it never needs to be read from Rust).
+pub type CryptoKey = JsValue;
 
-fn object(entries: &[(&str, JsValue)]) -> Object {
-    let obj = Object::new();
-    for (name, value) in entries {
-        let _ = Reflect::set(&obj, &JsValue::from_str(name), value);
-    }
-    obj
-}
-
-fn rsa_algorithm(alg: Alg) -> Object {
-    let hash = object(&[("name", JsValue::from_str(alg.hash()))]);
-    object(&[("name", JsValue::from_str("RSASSA-PKCS1-v1_5")), ("hash", hash.into())])
-}
-
-async fn import(format: &str, key_data: &Object, alg: Alg) -> Option<CryptoKey> {
-    let usages = Array::of1(&JsValue::from_str("verify"));
-    let promise = subtle()?.import_key_with_object(format, key_data, &rsa_algorithm(alg), false, &usages).ok()?;
-    JsFuture::from(promise).await.ok()?.dyn_into::<CryptoKey>().ok()
+async fn import(format: &str, key_data: &JsValue, alg: Alg) -> Option<CryptoKey> {
+    let key = JsFuture::from(import_rsa_key(format, key_data, alg.hash(), alg.as_str())).await.ok()?;
+    (!key.is_null() && !key.is_undefined()).then_some(key)
 }
 
 impl Crypto for WebCrypto {
     type Key = CryptoKey;
 
     async fn import_rsa_jwk(&self, key: &RsaJwk, alg: Alg) -> Option<CryptoKey> {
-        let jwk = object(&[
-            ("kty", JsValue::from_str("RSA")),
-            ("n", JsValue::from_str(&key.n)),
-            ("e", JsValue::from_str(&key.e)),
-            ("alg", JsValue::from_str(alg.as_str())),
-            ("ext", JsValue::TRUE),
-        ]);
-        import("jwk", &jwk, alg).await
+        let n_e = Array::of2(&JsValue::from_str(&key.n), &JsValue::from_str(&key.e));
+        import("jwk", &n_e, alg).await
     }
 
     async fn import_rsa_spki(&self, der: &[u8], alg: Alg) -> Option<CryptoKey> {
-        import("spki", &Uint8Array::from(der).into(), alg).await
+        import("spki", &Uint8Array::from(der), alg).await
     }
 
     async fn verify_rsa(&self, _alg: Alg, key: &CryptoKey, signature: &[u8], data: &[u8]) -> bool {
-        let algorithm = object(&[("name", JsValue::from_str("RSASSA-PKCS1-v1_5"))]);
-        let Some(promise) = subtle()
-            .and_then(|s| s.verify_with_object_and_u8_array_and_u8_array(&algorithm, key, signature, data).ok())
-        else {
-            return false;
-        };
-        JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+        // The snippet hands both byte views to crypto.subtle.verify synchronously, which copies them.
+        JsFuture::from(verify_rsa_signature(key, signature, data)).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
     }
 }

@@ -1,100 +1,64 @@
-//! The only code that calls `fetch`: one attempt, bounded by an `AbortController` deadline, body read in full.
-//! Owns timers and aborts; must not decide retries or decode bodies.
+//! The only code that sends HTTP: one attempt through the runtime's global `fetch` (the `fetchOnce` snippet in
+//! `js/runtime.js`, one boundary crossing per attempt), bounded by an `AbortController` deadline that also covers
+//! reading the body. Owns nothing else: no retries, no decoding.
 
 use crate::client::{Transport, TransportError};
-use crate::http::{HttpRequest, HttpResponse, Method};
-use gloo_net::http::{Method as GlooMethod, RequestBuilder};
-use std::cell::Cell;
-use std::rc::Rc;
+use crate::http::{HttpRequest, HttpResponse};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{AbortController, AbortSignal};
+use wasm_bindgen_futures::JsFuture;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &js_sys::Function, ms: i32) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(js_name = fetchOnce)]
+    fn fetch_once(method: &str, url: &str, header_lines: &str, body: Option<String>, timeout_ms: u32) -> Promise;
+    #[wasm_bindgen(js_name = sleep)]
+    fn sleep_ms(ms: u32) -> Promise;
 }
 
 /// Sends requests with the runtime's global `fetch` (Workers, Node, Deno, Bun, edge runtimes).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FetchTransport;
 
-/// An armed timer that aborts its controller when it fires. Dropping it clears the timer and aborts the
-/// controller, so no path leaves a request or a timer behind (the RAII pattern of reqwest's wasm client).
-struct Deadline {
-    controller: AbortController,
-    timer: JsValue,
-    fired: Rc<Cell<bool>>,
-    _on_fire: Closure<dyn FnMut()>,
+/// `name\nvalue\n…`: header names and values never contain a line break (keys are checked header-safe).
+fn header_lines(request: &HttpRequest) -> String {
+    let mut lines = String::with_capacity(256);
+    for (name, value) in request.headers() {
+        lines.extend([name, "\n", value, "\n"]);
+    }
+    lines
 }
 
-impl Deadline {
-    fn start(ms: u32) -> Option<Deadline> {
-        let controller = AbortController::new().ok()?;
-        let fired = Rc::new(Cell::new(false));
-        let on_fire = {
-            let (controller, fired) = (controller.clone(), fired.clone());
-            Closure::<dyn FnMut()>::new(move || {
-                fired.set(true);
-                controller.abort();
-            })
-        };
-        let delay = i32::try_from(ms).unwrap_or(i32::MAX);
-        let timer = set_timeout(on_fire.as_ref().unchecked_ref(), delay);
-        Some(Deadline { controller, timer, fired, _on_fire: on_fire })
+/// Splits `name\nvalue\n…` back into pairs.
+fn parse_header_lines(lines: &str) -> Vec<(String, String)> {
+    let mut parts = lines.split('\n');
+    let mut headers = Vec::new();
+    while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
+        headers.push((name.to_owned(), value.to_owned()));
     }
-
-    fn signal(&self) -> AbortSignal {
-        self.controller.signal()
-    }
-
-    fn fired(&self) -> bool {
-        self.fired.get()
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        clear_timeout(&self.timer);
-        self.controller.abort();
-    }
+    headers
 }
 
 impl Transport for FetchTransport {
     async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
-        let deadline = Deadline::start(timeout_ms).ok_or(TransportError::Network)?;
-        let method = match request.method {
-            Method::Get => GlooMethod::GET,
-            Method::Post => GlooMethod::POST,
-        };
-        let signal = deadline.signal();
-        let mut builder = RequestBuilder::new(&request.url).method(method).abort_signal(Some(&signal));
-        for (name, value) in request.headers() {
-            builder = builder.header(name, value);
+        let pending = fetch_once(request.method.as_str(), &request.url, &header_lines(request), request.body.clone(), timeout_ms);
+        match JsFuture::from(pending).await {
+            Ok(answer) => {
+                let answer = Array::from(&answer);
+                let status = answer.get(0).as_f64().filter(|s| (100.0..600.0).contains(s)).ok_or(TransportError::Network)?;
+                Ok(HttpResponse {
+                    status: status as u16,
+                    headers: parse_header_lines(&answer.get(1).as_string().unwrap_or_default()),
+                    body: answer.get(2).as_string().unwrap_or_default(),
+                })
+            }
+            Err(reason) if reason.as_string().as_deref() == Some("timeout") => Err(TransportError::Timeout),
+            Err(_) => Err(TransportError::Network),
         }
-        let built = match &request.body {
-            Some(body) => builder.body(body.as_str()),
-            None => builder.build(),
-        };
-        let outcome = async {
-            let response = built?.send().await?;
-            let status = response.status();
-            let headers = response.headers().entries().collect();
-            let body = response.text().await?;
-            Ok::<_, gloo_net::Error>(HttpResponse { status, headers, body })
-        }
-        .await;
-        outcome.map_err(|_| if deadline.fired() { TransportError::Timeout } else { TransportError::Network })
     }
 
     async fn sleep(&self, ms: u32) {
-        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-            set_timeout(&resolve, i32::try_from(ms).unwrap_or(i32::MAX));
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        let _ = JsFuture::from(sleep_ms(ms)).await;
     }
 
     fn now_ms(&self) -> f64 {
@@ -103,5 +67,24 @@ impl Transport for FetchTransport {
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Method;
+    use crate::secret::Secret;
+
+    #[test]
+    fn header_lines_round_trip() {
+        let request = HttpRequest { method: Method::Get, url: "https://x".into(), authorization: Secret::new("Bearer k"), body: None };
+        let lines = header_lines(&request);
+        assert!(lines.starts_with("Authorization\nBearer k\nAccept\napplication/json\n"));
+        let parsed = parse_header_lines(&lines);
+        assert_eq!(parsed.len(), 4);
+        assert_eq!(parsed[0], ("Authorization".to_owned(), "Bearer k".to_owned()));
+        assert_eq!(parse_header_lines("content-type\napplication/json\n"), [("content-type".to_owned(), "application/json".to_owned())]);
+        assert!(parse_header_lines("").is_empty());
     }
 }

@@ -3,13 +3,12 @@
 
 use crate::client::Client;
 use crate::config::Config;
-use crate::crypto::WebCrypto;
+use crate::crypto::{CryptoKey, WebCrypto};
 use crate::error::Error;
 use crate::guard::cache::DEFAULT_CAPACITY;
 use crate::guard::{GuardSettings, GuardState, NoStore, Outcome, Verifier};
 use std::cell::RefCell;
 use std::rc::Rc;
-use web_sys::CryptoKey;
 
 thread_local! {
     static STATE: Rc<RefCell<GuardState<CryptoKey>>> = Rc::new(RefCell::new(GuardState::new(DEFAULT_CAPACITY)));

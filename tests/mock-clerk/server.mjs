@@ -166,7 +166,9 @@ function createToken(req, res, who, body) {
     return clerkError(res, 400, 'form_param_value_invalid', 'Invalid seconds_until_expiration', 'seconds_until_expiration must be greater than 0.', { param_name: 'seconds_until_expiration' });
   }
   const minTtl = body.min_remaining_ttl_seconds;
-  const lifetime = secs === undefined ? DEFAULT_TTL_S : secs;
+  // Absent or null: the machine's default lifetime (whether Clerk's null means "never" is unconfirmed; a
+  // default keeps JWTs verifiable, as they need `exp`).
+  const lifetime = secs === undefined || secs === null ? DEFAULT_TTL_S : secs;
   if (minTtl !== undefined) {
     if (!Number.isInteger(minTtl) || minTtl < 0) return clerkError(res, 400, 'form_param_value_invalid', 'Invalid min_remaining_ttl_seconds', 'min_remaining_ttl_seconds must be a non-negative integer.', { param_name: 'min_remaining_ttl_seconds' });
     if (lifetime !== null && minTtl >= lifetime) return clerkError(res, 400, 'form_param_value_invalid', 'Invalid min_remaining_ttl_seconds', 'min_remaining_ttl_seconds must be less than the token lifetime.', { param_name: 'min_remaining_ttl_seconds' });

@@ -1,0 +1,272 @@
+// `make bench`: clerk-m2m-edge and @clerk/backend measured side by side, in one run, on this machine, against
+// the same Clerk stand-in. Each timing figure alternates ours and theirs over several rounds and reports
+// medians and the ratio ours/theirs (below 1: we are smaller or faster). Writes BENCHMARKS.md and
+// bench/ratios.svg. Not part of `make test`: targets live here, never in timed tests.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { createClerkClient } from '@clerk/backend';
+import { ClerkM2M, verifyRequest, clearVerificationCache, verificationCacheStats } from '../pkg/node.js';
+import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkgDir = join(root, 'pkg');
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 2 : 5;
+const SEQ = quick ? 400 : 2000;
+const MEM_N = quick ? 20_000 : 100_000;
+const gz = (buf) => gzipSync(buf, { level: 9 }).length;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const us = (n) => `${n.toFixed(1)} µs`;
+const results = [];
+function record(figure, ours, theirs, { floor, unit = us, target, better = 'lower', note } = {}) {
+  const ratio = ours / theirs;
+  const met = target ? target(ratio, ours, floor) : undefined;
+  results.push({ figure, ours, theirs, floor, ratio, unit, targetText: target?.text, met, note });
+  const floorText = floor === undefined ? '' : `  floor ${unit(floor)} (ours/floor ${(ours / floor).toFixed(2)})`;
+  console.log(`${figure}: ours ${unit(ours)}  theirs ${unit(theirs)}  ratio ${ratio.toFixed(3)}${floorText}${met === undefined ? '' : met ? '  ✓' : '  ✗'}`);
+}
+const target = (text, fn) => Object.assign(fn, { text });
+
+/** Runs `fn` for each implementation, alternating their order every round; returns the per-round values. */
+async function alternate(impls, fn) {
+  const out = Object.fromEntries(Object.keys(impls).map((k) => [k, []]));
+  const names = Object.keys(impls);
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? [...names].reverse() : names;
+    for (const name of order) out[name].push(await fn(impls[name], name));
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
+}
+
+async function perCallSequential(call, n = SEQ) {
+  for (let i = 0; i < 50; i++) await call(i); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await call(i);
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+async function perCallConcurrent(call, n = SEQ, inFlight = 64) {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await call(next++);
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+// ---------- 1. size ----------
+const wasmOnly = { name: 'wasm-external', setup(b) { b.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => ({ path: a.path, external: true })); } };
+const ourPackage = { name: 'ours', setup(b) { b.onResolve({ filter: /^clerk-m2m-edge$/ }, () => ({ path: join(pkgDir, 'workerd.js') })); } };
+async function bundle(entry) {
+  const r = await esbuild.build({
+    entryPoints: [entry], bundle: true, minify: true, format: 'esm', write: false, platform: 'browser',
+    conditions: ['workerd', 'worker', 'browser'], plugins: [wasmOnly, ourPackage], logLevel: 'error',
+  });
+  return Buffer.from(r.outputFiles[0].contents);
+}
+const wasm = readFileSync(join(pkgDir, 'clerk_m2m_edge_bg.wasm'));
+const snippetDir = join(pkgDir, 'snippets', readdirSync(join(pkgDir, 'snippets'))[0], 'js');
+const glue = Buffer.concat([
+  readFileSync(join(pkgDir, 'clerk_m2m_edge.js')), readFileSync(join(pkgDir, 'workerd.js')), readFileSync(join(pkgDir, 'errors.js')),
+  ...readdirSync(snippetDir).map((f) => readFileSync(join(snippetDir, f))),
+]);
+const ourPkgGzip = gz(wasm) + gz(glue);
+const theirVerify = await bundle(join(root, 'bench/workers/theirs-verify.js'));
+const ourVerify = await bundle(join(root, 'bench/workers/ours-verify.js'));
+const ourWorker = await bundle(join(root, 'worker-example/src/index.js'));
+const theirWorker = await bundle(join(root, 'bench/workers/theirs-worker.js'));
+console.log(`size: package wasm ${kb(wasm.length)} raw / ${kb(gz(wasm))} gzip, glue ${kb(glue.length)} raw / ${kb(gz(glue))} gzip`);
+record('Package (wasm + JS glue), gzip, vs their verify-only worker bundle', ourPkgGzip, gz(theirVerify), {
+  unit: kb, target: target('≤ 0.75', (r) => r <= 0.75),
+  note: `ours uncompressed ${kb(wasm.length + glue.length)}; theirs minified ${kb(theirVerify.length)}`,
+});
+record('Verify-only worker bundle (+ wasm), gzip', gz(ourVerify) + gz(wasm), gz(theirVerify), { unit: kb });
+record('worker-example bundle (+ wasm) vs the same worker on @clerk/backend, gzip', gz(ourWorker) + gz(wasm), gz(theirWorker), {
+  unit: kb, note: `minified: ours ${kb(ourWorker.length + wasm.length)}, theirs ${kb(theirWorker.length)}`,
+});
+
+// ---------- 2. cold start ----------
+const ms = (n) => `${n.toFixed(2)} ms`;
+const cold = { ours: [], theirs: [] };
+for (let r = 0; r < (quick ? 4 : 15); r++) {
+  for (const which of r % 2 ? ['theirs', 'ours'] : ['ours', 'theirs']) {
+    const out = execFileSync(process.execPath, [join(root, 'bench/cold.mjs'), which, pkgDir], { cwd: join(root, 'bench') });
+    cold[which].push(Number(String(out).trim()));
+  }
+}
+record('Cold start in Node (import + instantiate + client)', median(cold.ours), median(cold.theirs), {
+  unit: ms, target: target('≤ 5 ms', (_r, ours) => ours <= 5),
+});
+async function workerdStart(modules) {
+  const t0 = performance.now();
+  const mf = new Miniflare({ modules, modulesRoot: join(root, 'bench/.worker'), compatibilityDate: '2026-04-01', bindings: { CLERK_MACHINE_SECRET_KEY: 'ak_x' } });
+  await mf.ready;
+  const res = await mf.dispatchFetch('http://x/');
+  await res.arrayBuffer();
+  const t = performance.now() - t0;
+  await mf.dispose();
+  return t;
+}
+const workerdCold = await alternate({
+  ours: [{ type: 'ESModule', path: join(root, 'bench/.worker/index.mjs'), contents: ourVerify },
+    { type: 'CompiledWasm', path: join(root, 'bench/.worker/clerk_m2m_edge_bg.wasm'), contents: wasm }],
+  theirs: [{ type: 'ESModule', path: join(root, 'bench/.worker/index.mjs'), contents: theirVerify }],
+}, workerdStart);
+record('Cold start in workerd (process start + script + first request)', workerdCold.ours, workerdCold.theirs, { unit: ms });
+
+// ---------- the stand-in and tokens ----------
+const standIn = await startStandIn();
+const billing = standIn.machine('billing');
+const gateway = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
+const opaque = (await gateway.createToken({ secondsUntilExpiration: 3600 })).token;
+const jwt = (await gateway.createToken({ tokenFormat: 'jwt', secondsUntilExpiration: 3600 })).token;
+const pk = 'pk_test_' + Buffer.from('clerk.example.com$').toString('base64');
+const ours = new ClerkM2M({ machineSecretKey: billing.secretKey, apiUrl: standIn.url });
+const theirs = createClerkClient({ machineSecretKey: billing.secretKey, apiUrl: standIn.url, publishableKey: pk });
+const verifyUrl = `${standIn.url}/v1/m2m_tokens/verify`;
+const bareFetch = async () => {
+  const res = await fetch(verifyUrl, { method: 'POST', body: JSON.stringify({ token: opaque }),
+    headers: { authorization: `Bearer ${billing.secretKey}`, 'content-type': 'application/json', accept: 'application/json' } });
+  return res.json();
+};
+const bearer = (t) => new Request('https://service.internal/api', { headers: { authorization: `Bearer ${t}` } });
+const calls = async () => {
+  const log = await standIn.requests();
+  await standIn.clearRequests();
+  return log.filter((r) => r.path === '/m2m_tokens/verify').length;
+};
+const guardOptions = { machineSecretKey: billing.secretKey, apiUrl: standIn.url };
+
+// ---------- 3. uncached opaque verification ----------
+const uncached = await alternate({
+  ours: () => ours.verify({ token: opaque }),
+  theirs: () => theirs.m2m.verify({ token: opaque }),
+  floor: bareFetch,
+}, async (call) => { const v = await perCallSequential(call); await standIn.clearRequests(); return v; });
+record(`Opaque m2m.verify, sequential (${SEQ} calls)`, uncached.ours, uncached.theirs, { floor: uncached.floor,
+  target: target('≤ 0.8 × theirs and ≤ 1.15 × bare fetch', (r, o, f) => r <= 0.8 && o / f <= 1.15) });
+const uncachedConc = await alternate({
+  ours: () => ours.verify({ token: opaque }),
+  theirs: () => theirs.m2m.verify({ token: opaque }),
+  floor: bareFetch,
+}, async (call) => { const v = await perCallConcurrent(call); await standIn.clearRequests(); return v; });
+record('Opaque m2m.verify, 64 in flight (per call)', uncachedConc.ours, uncachedConc.theirs, { floor: uncachedConc.floor });
+const guardUncached = await alternate({
+  ours: () => verifyRequest(bearer(opaque), { ...guardOptions, cache: false }),
+  theirs: () => theirs.authenticateRequest(bearer(opaque), { acceptsToken: 'm2m_token' }),
+}, async (call) => { const v = await perCallSequential(call); await standIn.clearRequests(); return v; });
+record('verifyRequest (cache off) vs authenticateRequest, sequential', guardUncached.ours, guardUncached.theirs, { floor: uncached.floor });
+
+// ---------- 4. repeated tokens ----------
+clearVerificationCache();
+const repeated = await alternate({
+  ours: () => verifyRequest(bearer(opaque), guardOptions),
+  theirs: () => theirs.authenticateRequest(bearer(opaque), { acceptsToken: 'm2m_token' }),
+}, async (call) => { const v = await perCallSequential(call); await standIn.clearRequests(); return v; });
+record('Repeated token: verifyRequest (cached) vs authenticateRequest', repeated.ours, repeated.theirs, {
+  target: target('≥ 20 × faster (ratio ≤ 0.05)', (r) => r <= 0.05) });
+clearVerificationCache();
+await calls();
+for (let i = 0; i < 1000; i++) await verifyRequest(bearer(opaque), guardOptions);
+const ourCalls = await calls();
+for (let i = 0; i < 1000; i++) await theirs.authenticateRequest(bearer(opaque), { acceptsToken: 'm2m_token' });
+const theirCalls = await calls();
+record('Calls to Clerk per 1,000 requests with one token', ourCalls, theirCalls, { unit: (n) => `${n}`,
+  target: target('≤ 1 per token per TTL', (_r, o) => o <= 1) });
+
+// ---------- 5. JWT ----------
+const pem = standIn.jwtPublicKeyPem;
+const oursJwt = new ClerkM2M({ jwtKey: pem });
+const theirsJwt = createClerkClient({ jwtKey: pem, publishableKey: pk });
+const [h, p, s] = jwt.split('.');
+const key = await crypto.subtle.importKey('spki', Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'),
+  { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
+const sig = Buffer.from(s, 'base64url');
+const data = new TextEncoder().encode(`${h}.${p}`);
+clearVerificationCache();
+const jwtFig = await alternate({
+  ours: () => verifyRequest(bearer(jwt), { jwtKey: pem }),
+  oursNoCache: () => oursJwt.verify({ token: jwt }),
+  theirs: () => theirsJwt.m2m.verify({ token: jwt }),
+  floor: () => crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, sig, data),
+}, (call) => perCallSequential(call));
+record('JWT: verifyRequest (repeated JWT, cached) vs their m2m.verify', jwtFig.ours, jwtFig.theirs, { floor: jwtFig.floor,
+  target: target('≤ 0.6', (r) => r <= 0.6) });
+record('JWT: m2m.verify, local, no result cache', jwtFig.oursNoCache, jwtFig.theirs, { floor: jwtFig.floor });
+
+// ---------- 6. memory ----------
+async function heapGrowth(run) {
+  global.gc?.();
+  const before = process.memoryUsage();
+  await run();
+  global.gc?.();
+  const after = process.memoryUsage();
+  return { heap: after.heapUsed - before.heapUsed, total: after.heapUsed + after.external - before.heapUsed - before.external, rss: after.rss - before.rss };
+}
+clearVerificationCache();
+const oursMem = await heapGrowth(() => perCallConcurrent((i) => verifyRequest(bearer(`mt_bench${i}`), guardOptions), MEM_N));
+const entries = verificationCacheStats().entries;
+await standIn.clearRequests();
+const theirsMem = await heapGrowth(() => perCallConcurrent((i) => theirs.authenticateRequest(bearer(`mt_bench${i}`), { acceptsToken: 'm2m_token' }), MEM_N));
+await standIn.clearRequests();
+const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+record(`Memory growth over ${MEM_N.toLocaleString('en')} distinct tokens (JS heap + external)`, oursMem.total, theirsMem.total, {
+  unit: mb, note: `cache entries after: ${entries} (bound 10,000); rss growth ours ${mb(oursMem.rss)}, theirs ${mb(theirsMem.rss)}`,
+  target: target('cache bound holds', () => entries <= 10_000) });
+await standIn.stop();
+
+// ---------- report ----------
+const version = JSON.parse(readFileSync(join(pkgDir, 'package.json'))).version;
+const theirsVersion = JSON.parse(readFileSync(join(root, 'bench/node_modules/@clerk/backend/package.json'))).version;
+const wbVersion = /wasm-bindgen = "=([^"]+)"/.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
+const fmt = (r, v) => (v === undefined ? '' : r.unit(v));
+const lines = [
+  '# Benchmarks: clerk-m2m-edge vs @clerk/backend',
+  '',
+  `Measured side by side in one run by \`make bench\` (\`node --expose-gc bench/run.mjs\`) on ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}; Node ${process.version}.`,
+  `Versions: clerk-m2m-edge ${version} (wasm-bindgen ${wbVersion}), @clerk/backend ${theirsVersion}. Clerk: the local stand-in on 127.0.0.1.`,
+  `Method: each timing alternates ours and theirs over ${ROUNDS} rounds (${SEQ} calls per round); figures are medians; ratio = ours / theirs (below 1 is better for us).`,
+  '',
+  '![ratios](bench/ratios.svg)',
+  '',
+  '| Figure | Ours | Theirs | Floor | Ratio | Target | Met |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...results.map((r) => `| ${r.figure}${r.note ? ` (${r.note})` : ''} | ${fmt(r, r.ours)} | ${fmt(r, r.theirs)} | ${fmt(r, r.floor)} | ${r.ratio.toFixed(3)} | ${r.targetText ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`),
+  '',
+  'Floors: a bare `fetch` of the same verify endpoint (opaque); a bare `crypto.subtle.verify` with an imported key (JWT).',
+  '',
+];
+writeFileSync(join(root, 'BENCHMARKS.md'), lines.join('\n'));
+
+// A bar chart of the ratios (log scale; 1 = parity; left of it we lead).
+const bars = results.filter((r) => Number.isFinite(r.ratio) && r.ratio > 0);
+const W = 900, rowH = 30, left = 430, plotW = 420, H = 40 + bars.length * rowH;
+const x = (ratio) => left + ((Math.log10(ratio) + 2) / 3) * plotW; // 0.01 … 10
+const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const svg = [
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+  `<text x="${left}" y="16">ours / theirs (log scale; left of 1 = ours smaller or faster)</text>`,
+  ...[0.01, 0.1, 1, 10].map((t) => `<line x1="${x(t)}" y1="24" x2="${x(t)}" y2="${H - 4}" stroke="${t === 1 ? '#333' : '#ccc'}"/><text x="${x(t) + 2}" y="${H - 6}" fill="#666">${t}</text>`),
+  ...bars.map((r, i) => {
+    const y = 30 + i * rowH;
+    const x1 = Math.min(x(1), x(r.ratio)), x2 = Math.max(x(1), x(r.ratio));
+    const color = r.ratio <= 1 ? '#2e8b57' : '#c0392b';
+    return `<text x="${left - 6}" y="${y + 14}" text-anchor="end">${esc(r.figure.slice(0, 62))}</text><rect x="${x1}" y="${y + 3}" width="${Math.max(1, x2 - x1)}" height="16" fill="${color}"/><text x="${x2 + 4}" y="${y + 15}">${r.ratio.toFixed(3)}</text>`;
+  }),
+  '</svg>',
+];
+writeFileSync(join(root, 'bench/ratios.svg'), svg.join('\n'));
+console.log('\nwrote BENCHMARKS.md and bench/ratios.svg');

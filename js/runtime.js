@@ -1,0 +1,55 @@
+// The runtime calls of the wasm core, each one boundary crossing: one HTTP attempt (fetch bounded by an
+// AbortController deadline that also covers reading the body), a timer, and the WebCrypto RSA calls.
+// Imported by the wasm glue as a wasm-bindgen snippet; nothing here decides anything about tokens.
+
+/** One attempt. Resolves `[status, "name\nvalue\n…", body]`; rejects with 'timeout' or 'network'. */
+export async function fetchOnce(method, url, headerLines, body, timeoutMs) {
+  const headers = {};
+  const parts = headerLines.split('\n');
+  for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    const response = await fetch(url, { method, headers, body: body ?? undefined, signal: controller.signal });
+    const text = await response.text();
+    let lines = '';
+    response.headers.forEach((value, name) => {
+      lines += `${name}\n${value}\n`;
+    });
+    return [response.status, lines, text];
+  } catch {
+    throw timedOut ? 'timeout' : 'network';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const RSA = 'RSASSA-PKCS1-v1_5';
+
+/** Imports an RSA public key (`jwk` with n/e, or `spki` bytes) for verifying with `hash`; null when refused. */
+export async function importRsaKey(format, keyData, hash, alg) {
+  try {
+    const data = format === 'jwk' ? { kty: 'RSA', n: keyData[0], e: keyData[1], alg, ext: true } : keyData;
+    return await crypto.subtle.importKey(format, data, { name: RSA, hash: { name: hash } }, false, ['verify']);
+  } catch {
+    return null;
+  }
+}
+
+/** True when `signature` is a valid RSASSA-PKCS1-v1_5 signature of `data` under `key`. */
+export async function verifyRsa(key, signature, data) {
+  try {
+    return await crypto.subtle.verify(RSA, key, signature, data);
+  } catch {
+    return false;
+  }
+}
