@@ -29,6 +29,7 @@ const median = (xs) => {
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const us = (n) => `${n.toFixed(1)} µs`;
 const results = [];
+let standIn;
 function record(figure, ours, theirs, { floor, unit = us, target, better = 'lower', note } = {}) {
   const ratio = ours / theirs;
   const met = target ? target(ratio, ours, floor) : undefined;
@@ -38,7 +39,7 @@ function record(figure, ours, theirs, { floor, unit = us, target, better = 'lowe
 }
 const target = (text, fn) => Object.assign(fn, { text });
 
-/** Runs `fn` for each implementation, alternating their order every round; returns the per-round values. */
+/** Runs `fn` for each implementation, alternating their order every round; returns the per-round medians. */
 async function alternate(impls, fn) {
   const out = Object.fromEntries(Object.keys(impls).map((k) => [k, []]));
   const names = Object.keys(impls);
@@ -49,11 +50,28 @@ async function alternate(impls, fn) {
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
 }
 
-async function perCallSequential(call, n = SEQ) {
-  for (let i = 0; i < 50; i++) await call(i); // warm-up
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await call(i);
-  return ((performance.now() - t0) * 1000) / n;
+/**
+ * Sequential per-call time of each implementation, interleaved finely: every round runs the implementations in
+ * turn in batches of 50 calls, so drift on a shared machine (the stand-in runs here too) hits all alike.
+ */
+async function interleavedSequential(impls, n = SEQ, batch = 50) {
+  const names = Object.keys(impls);
+  for (const name of names) for (let i = 0; i < 50; i++) await impls[name](i); // warm-up
+  const rounds = Object.fromEntries(names.map((k) => [k, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const spent = Object.fromEntries(names.map((k) => [k, 0]));
+    for (let done = 0; done < n; done += batch) {
+      const order = (done / batch + r) % 2 ? [...names].reverse() : names;
+      for (const name of order) {
+        const t0 = performance.now();
+        for (let i = 0; i < batch; i++) await impls[name](done + i);
+        spent[name] += performance.now() - t0;
+      }
+      await standIn?.clearRequests();
+    }
+    for (const name of names) rounds[name].push((spent[name] * 1000) / n);
+  }
+  return Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, median(v)]));
 }
 
 async function perCallConcurrent(call, n = SEQ, inFlight = 64) {
@@ -127,7 +145,7 @@ const workerdCold = await alternate({
 record('Cold start in workerd (process start + script + first request)', workerdCold.ours, workerdCold.theirs, { unit: ms });
 
 // ---------- the stand-in and tokens ----------
-const standIn = await startStandIn();
+standIn = await startStandIn();
 const billing = standIn.machine('billing');
 const gateway = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
 const opaque = (await gateway.createToken({ secondsUntilExpiration: 3600 })).token;
@@ -150,11 +168,11 @@ const calls = async () => {
 const guardOptions = { machineSecretKey: billing.secretKey, apiUrl: standIn.url };
 
 // ---------- 3. uncached opaque verification ----------
-const uncached = await alternate({
+const uncached = await interleavedSequential({
   ours: () => ours.verify({ token: opaque }),
   theirs: () => theirs.m2m.verify({ token: opaque }),
   floor: bareFetch,
-}, async (call) => { const v = await perCallSequential(call); await standIn.clearRequests(); return v; });
+});
 record(`Opaque m2m.verify, sequential (${SEQ} calls)`, uncached.ours, uncached.theirs, { floor: uncached.floor,
   target: target('≤ 0.8 × theirs and ≤ 1.15 × bare fetch', (r, o, f) => r <= 0.8 && o / f <= 1.15) });
 const uncachedConc = await alternate({
@@ -163,18 +181,19 @@ const uncachedConc = await alternate({
   floor: bareFetch,
 }, async (call) => { const v = await perCallConcurrent(call); await standIn.clearRequests(); return v; });
 record('Opaque m2m.verify, 64 in flight (per call)', uncachedConc.ours, uncachedConc.theirs, { floor: uncachedConc.floor });
-const guardUncached = await alternate({
+const guardUncached = await interleavedSequential({
   ours: () => verifyRequest(bearer(opaque), { ...guardOptions, cache: false }),
   theirs: () => theirs.authenticateRequest(bearer(opaque), { acceptsToken: 'm2m_token' }),
-}, async (call) => { const v = await perCallSequential(call); await standIn.clearRequests(); return v; });
-record('verifyRequest (cache off) vs authenticateRequest, sequential', guardUncached.ours, guardUncached.theirs, { floor: uncached.floor });
+  floor: bareFetch,
+});
+record('verifyRequest (cache off) vs authenticateRequest, sequential', guardUncached.ours, guardUncached.theirs, { floor: guardUncached.floor });
 
 // ---------- 4. repeated tokens ----------
 clearVerificationCache();
-const repeated = await alternate({
+const repeated = await interleavedSequential({
   ours: () => verifyRequest(bearer(opaque), guardOptions),
   theirs: () => theirs.authenticateRequest(bearer(opaque), { acceptsToken: 'm2m_token' }),
-}, async (call) => { const v = await perCallSequential(call); await standIn.clearRequests(); return v; });
+});
 record('Repeated token: verifyRequest (cached) vs authenticateRequest', repeated.ours, repeated.theirs, {
   target: target('≥ 20 × faster (ratio ≤ 0.05)', (r) => r <= 0.05) });
 clearVerificationCache();
@@ -196,12 +215,12 @@ const key = await crypto.subtle.importKey('spki', Buffer.from(pem.replace(/-----
 const sig = Buffer.from(s, 'base64url');
 const data = new TextEncoder().encode(`${h}.${p}`);
 clearVerificationCache();
-const jwtFig = await alternate({
+const jwtFig = await interleavedSequential({
   ours: () => verifyRequest(bearer(jwt), { jwtKey: pem }),
   oursNoCache: () => oursJwt.verify({ token: jwt }),
   theirs: () => theirsJwt.m2m.verify({ token: jwt }),
   floor: () => crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, sig, data),
-}, (call) => perCallSequential(call));
+});
 record('JWT: verifyRequest (repeated JWT, cached) vs their m2m.verify', jwtFig.ours, jwtFig.theirs, { floor: jwtFig.floor,
   target: target('≤ 0.6', (r) => r <= 0.6) });
 record('JWT: m2m.verify, local, no result cache', jwtFig.oursNoCache, jwtFig.theirs, { floor: jwtFig.floor });

@@ -4,14 +4,13 @@
 use crate::config::Config;
 use crate::error::{ApiError, ClerkError, Error};
 use crate::http::{parse_retry_after, HttpRequest, HttpResponse, Method};
+use crate::json::{self, ObjectWriter};
 use crate::model::{
-    CreateTokenParams, ListTokensParams, M2MToken, Nullable, RawJson, RevokeTokenParams, TokenFormat, TokenList,
-    VerifyTokenParams,
+    CreateTokenParams, ListTokensParams, M2MToken, Nullable, RevokeTokenParams, TokenList, VerifyTokenParams,
 };
 use crate::reason::Reason;
 use crate::secret::{redact, Secret};
 use crate::validate::{is_machine_id, is_token_id};
-use serde::{Deserialize, Serialize, Serializer};
 
 /// The largest token `verify` sends (real tokens are far smaller).
 pub const MAX_TOKEN_BYTES: usize = 8192;
@@ -38,60 +37,15 @@ impl Operation {
     }
 }
 
-/// A number written as an integer when it is one (`3600`, not `3600.0`).
-struct JsonNumber(f64);
-
-impl Serialize for JsonNumber {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.fract() == 0.0 && self.0.abs() < 9_007_199_254_740_992.0 {
-            s.serialize_i64(self.0 as i64)
-        } else {
-            s.serialize_f64(self.0)
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct CreateBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token_format: Option<TokenFormat>,
-    #[serde(skip_serializing_if = "Nullable::is_absent")]
-    seconds_until_expiration: Nullable<JsonNumber>,
-    #[serde(skip_serializing_if = "Nullable::is_absent")]
-    claims: &'a Nullable<RawJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    min_remaining_ttl_seconds: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct RevokeBody<'a> {
-    #[serde(skip_serializing_if = "Nullable::is_absent")]
-    revocation_reason: &'a Nullable<String>,
-}
-
-#[derive(Serialize)]
-struct VerifyBody<'a> {
-    token: &'a str,
-}
-
 fn bearer(key: &Secret) -> Secret {
     Secret::new(["Bearer ", key.expose()].concat())
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|_| Error::invalid("claims", "a JSON-serialisable value"))
-}
-
 /// POST `{base}/m2m_tokens`.
 pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
-    let seconds = match p.seconds_until_expiration {
-        Nullable::Value(s) if !(s.is_finite() && s > 0.0) => {
-            return Err(Error::invalid("secondsUntilExpiration", "a finite number greater than 0, or null"))
-        }
-        Nullable::Value(s) => Nullable::Value(JsonNumber(s)),
-        Nullable::Null => Nullable::Null,
-        Nullable::Absent => Nullable::Absent,
-    };
+    if p.seconds_until_expiration.value().is_some_and(|s| !(s.is_finite() && *s > 0.0)) {
+        return Err(Error::invalid("secondsUntilExpiration", "a finite number greater than 0, or null"));
+    }
     if let (Some(min), Nullable::Value(secs)) = (p.min_remaining_ttl_seconds, &p.seconds_until_expiration) {
         if min as f64 >= *secs {
             return Err(Error::invalid("minRemainingTtlSeconds", "less than secondsUntilExpiration"));
@@ -101,17 +55,30 @@ pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest
         return Err(Error::invalid("minRemainingTtlSeconds", "a non-negative integer"));
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let body = CreateBody {
-        token_format: p.token_format,
-        seconds_until_expiration: seconds,
-        claims: &p.claims,
-        min_remaining_ttl_seconds: p.min_remaining_ttl_seconds,
+    let mut body = String::with_capacity(128);
+    let mut o = ObjectWriter::new(&mut body);
+    if let Some(format) = p.token_format {
+        o.str("token_format", format.as_str());
+    }
+    match p.seconds_until_expiration {
+        Nullable::Value(seconds) => o.number("seconds_until_expiration", seconds),
+        Nullable::Null => o.raw("seconds_until_expiration", "null"),
+        Nullable::Absent => &mut o,
     };
+    match &p.claims {
+        Nullable::Value(claims) => o.raw("claims", claims.get()),
+        Nullable::Null => o.raw("claims", "null"),
+        Nullable::Absent => &mut o,
+    };
+    if let Some(min) = p.min_remaining_ttl_seconds {
+        o.int("min_remaining_ttl_seconds", min as i64);
+    }
+    o.finish();
     Ok(HttpRequest {
         method: Method::Post,
         url: cfg.base_url() + "/m2m_tokens",
         authorization: bearer(key),
-        body: Some(to_json(&body)?),
+        body: Some(body),
     })
 }
 
@@ -139,7 +106,8 @@ pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, E
     let numbers = [("limit", p.limit.map(u64::from)), ("offset", p.offset)];
     for (name, value) in numbers {
         if let Some(v) = value {
-            url.extend(["&", name, "=", &v.to_string()]);
+            url.extend(["&", name, "="]);
+            json::write_i64(&mut url, v as i64);
         }
     }
     Ok(HttpRequest { method: Method::Get, url, authorization: bearer(key), body: None })
@@ -151,12 +119,19 @@ pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest
         return Err(Error::invalid("m2mTokenId", "a token id: mt_ followed by 32 hexadecimal digits"));
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let body = RevokeBody { revocation_reason: &p.revocation_reason };
+    let mut body = String::with_capacity(64);
+    let mut o = ObjectWriter::new(&mut body);
+    match &p.revocation_reason {
+        Nullable::Value(reason) => o.str("revocation_reason", reason),
+        Nullable::Null => o.raw("revocation_reason", "null"),
+        Nullable::Absent => &mut o,
+    };
+    o.finish();
     Ok(HttpRequest {
         method: Method::Post,
         url: cfg.base_url() + "/m2m_tokens/" + &p.m2m_token_id + "/revoke",
         authorization: bearer(key),
-        body: Some(to_json(&body)?),
+        body: Some(body),
     })
 }
 
@@ -164,12 +139,13 @@ pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest
 pub fn verify_request(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
     check_token_argument(&p.token)?;
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let body = VerifyBody { token: p.token.expose() };
+    let mut body = String::with_capacity(p.token.expose().len() + 16);
+    ObjectWriter::new(&mut body).str("token", p.token.expose()).finish();
     Ok(HttpRequest {
         method: Method::Post,
         url: cfg.base_url() + "/m2m_tokens/verify",
         authorization: bearer(key),
-        body: Some(to_json(&body)?),
+        body: Some(body),
     })
 }
 
@@ -202,8 +178,10 @@ fn is_json_content_type(ct: &str) -> bool {
 /// Decodes a 2xx token answer. `require_token` is set for create, whose answer must carry the token.
 pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken, Error> {
     require_json(resp)?;
-    let token: M2MToken = serde_json::from_str(&resp.body)
-        .map_err(|_| Error::InvalidResponse { detail: "the body is not a machine token object" })?;
+    let token = json::parse(&resp.body)
+        .as_ref()
+        .and_then(M2MToken::from_json)
+        .ok_or(Error::InvalidResponse { detail: "the body is not a machine token object" })?;
     if require_token && token.token.as_ref().is_none_or(Secret::is_empty) {
         return Err(Error::InvalidResponse { detail: "the created token is missing" });
     }
@@ -213,24 +191,25 @@ pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken
 /// Decodes a 2xx list answer.
 pub fn decode_list(resp: &HttpResponse) -> Result<TokenList, Error> {
     require_json(resp)?;
-    serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse { detail: "the body is not a token list" })
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    errors: Vec<ClerkError>,
-    #[serde(default)]
-    clerk_trace_id: Option<String>,
+    json::parse(&resp.body)
+        .as_ref()
+        .and_then(TokenList::from_json)
+        .ok_or(Error::InvalidResponse { detail: "the body is not a token list" })
 }
 
 /// Decodes an HTTP error answer; every `secret` found in the body is replaced by `[redacted]` first.
 pub fn decode_error(resp: &HttpResponse, secrets: &[&str], now_ms: f64) -> ApiError {
     let body = redact(&resp.body, secrets);
-    let parsed: Option<ErrorBody> = serde_json::from_str(&body).ok();
-    let (errors, body_trace) = parsed.map_or((Vec::new(), None), |b| (b.errors, b.clerk_trace_id));
-    let clerk_trace_id = body_trace
+    let parsed = json::parse(&body);
+    let errors = parsed
+        .as_ref()
+        .and_then(|b| b.get("errors")?.as_array()?.iter().map(ClerkError::from_json).collect::<Option<Vec<_>>>())
+        .unwrap_or_default();
+    let clerk_trace_id = parsed
+        .as_ref()
+        .and_then(|b| b.get("clerk_trace_id")?.as_str())
         .filter(|t| !t.is_empty())
+        .map(str::to_owned)
         .or_else(|| resp.header("clerk-trace-id").map(str::to_owned))
         .or_else(|| resp.header("cf-ray").map(str::to_owned));
     let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, now_ms));
@@ -251,6 +230,7 @@ pub fn dead_token_reason(token: &M2MToken, now_ms: f64) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{RawJson, TokenFormat};
 
     const MCH: &str = "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk";
     const MT: &str = "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e";
@@ -266,7 +246,7 @@ mod tests {
     }
 
     fn raw(s: &str) -> RawJson {
-        serde_json::value::RawValue::from_string(s.to_owned()).unwrap()
+        RawJson::parse(s).unwrap()
     }
 
     #[test]
@@ -446,8 +426,9 @@ mod tests {
 
     #[test]
     fn dead_tokens_are_recognised() {
-        let mut t: M2MToken = serde_json::from_str(
-            r#"{"id":"mt_1","subject":"mch_1","revoked":false,"expired":false,"created_at":1,"updated_at":1,"expiration":2000}"#,
+        let mut t = M2MToken::from_json(
+            &json::parse(r#"{"id":"mt_1","subject":"mch_1","revoked":false,"expired":false,"created_at":1,"updated_at":1,"expiration":2000}"#)
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(dead_token_reason(&t, 1999.0), None);

@@ -244,18 +244,25 @@ pub(crate) mod tests {
 
     /// A valid token answer; `overrides` is a JSON object whose fields replace the defaults.
     pub fn token_json(overrides: &str) -> String {
-        let mut token: serde_json::Value = serde_json::from_str(
+        let base = crate::json::parse(
             r#"{"object":"machine_to_machine_token","id":"mt_f7f0ba8c3b4843ce7d85fcdd5e71853e",
             "subject":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","scopes":[],"claims":null,"revoked":false,
             "revocation_reason":null,"expired":false,"expiration":2000000,"last_used_at":null,"created_at":1,"updated_at":1}"#,
         )
         .unwrap();
-        let extra: serde_json::Value =
-            serde_json::from_str(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
-        for (k, v) in extra.as_object().unwrap() {
-            token[k] = v.clone();
+        let extra = crate::json::parse(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
+        let mut out = String::new();
+        let mut o = crate::json::ObjectWriter::new(&mut out);
+        for (name, value) in base.members().unwrap() {
+            o.raw(name, extra.get(name).unwrap_or(value).raw);
         }
-        token.to_string()
+        for (name, value) in extra.members().unwrap() {
+            if base.get(name).is_none() {
+                o.raw(name, value.raw);
+            }
+        }
+        o.finish();
+        out
     }
 
     fn client(answers: Vec<Result<HttpResponse, TransportError>>) -> Client<Scripted> {

@@ -1,9 +1,10 @@
 //! The crate's one error type, shared by the Rust API and (through `js::errors`) the JS API.
 //! Owns error codes and messages; must never hold a key or a token.
 
+use crate::json::{ObjectWriter, Value};
+use crate::model::RawJson;
 use crate::reason::Reason;
 use core::fmt;
-use serde_json::value::RawValue;
 
 /// Everything that can go wrong in a call. `code()` gives the stable string JS callers branch on.
 #[derive(Debug)]
@@ -52,21 +53,40 @@ pub struct ApiError {
 }
 
 /// One entry of Clerk's `errors` array.
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all(deserialize = "snake_case", serialize = "camelCase"))]
+#[derive(Debug, Clone)]
 pub struct ClerkError {
     /// Stable error code, e.g. `resource_not_found`.
-    #[serde(default)]
     pub code: String,
     /// Short message.
-    #[serde(default)]
     pub message: String,
     /// Longer explanation.
-    #[serde(default)]
     pub long_message: String,
     /// Extra data, as raw JSON.
-    #[serde(default)]
-    pub meta: Option<Box<RawValue>>,
+    pub meta: Option<RawJson>,
+}
+
+impl ClerkError {
+    /// Decodes one entry; fields that are missing or not strings become empty.
+    pub fn from_json(v: &Value<'_>) -> Option<ClerkError> {
+        v.members()?;
+        let text = |name: &str| v.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+        Some(ClerkError {
+            code: text("code"),
+            message: text("message"),
+            long_message: text("long_message"),
+            meta: v.get_non_null("meta").map(RawJson::from_value),
+        })
+    }
+
+    /// Appends `{ code, message, longMessage, meta }`.
+    pub fn write_json(&self, out: &mut String) {
+        ObjectWriter::new(out)
+            .str("code", &self.code)
+            .str("message", &self.message)
+            .str("longMessage", &self.long_message)
+            .raw("meta", self.meta.as_ref().map_or("null", RawJson::get))
+            .finish();
+    }
 }
 
 impl ApiError {
@@ -99,24 +119,41 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidArgument { field, expected } => write!(f, "Invalid argument `{field}`: {expected}."),
-            Error::MissingKey => f.write_str(
+        f.write_str(&self.message())
+    }
+}
+
+impl Error {
+    /// The human-readable message (the same as `Display`), built without the formatting machinery so the wasm
+    /// does not carry it. Never contains a key or a token.
+    pub fn message(&self) -> String {
+        let mut number = String::new();
+        let parts: [&str; 5] = match self {
+            Error::InvalidArgument { field, expected } => ["Invalid argument `", field, "`: ", expected, "."],
+            Error::MissingKey => [
                 "No Clerk key: pass machineSecretKey or secretKey to the client, or machineSecretKey to the call.",
-            ),
-            Error::Network => f.write_str("The request to Clerk failed before an answer arrived."),
-            Error::Timeout { timeout_ms } => write!(f, "Clerk did not answer within {timeout_ms} ms."),
-            Error::InvalidResponse { detail } => write!(f, "Clerk's answer could not be understood: {detail}."),
-            Error::TokenInvalid { reason } => f.write_str(reason.message()),
-            Error::Api(api) => {
-                write!(f, "Clerk API error {}", api.status)?;
-                match api.errors.first() {
-                    Some(e) if !e.long_message.is_empty() => write!(f, ": {}", e.long_message),
-                    Some(e) if !e.message.is_empty() => write!(f, ": {}", e.message),
-                    _ => Ok(()),
-                }
+                "",
+                "",
+                "",
+                "",
+            ],
+            Error::Network => ["The request to Clerk failed before an answer arrived.", "", "", "", ""],
+            Error::Timeout { timeout_ms } => {
+                crate::json::write_i64(&mut number, i64::from(*timeout_ms));
+                ["Clerk did not answer within ", &number, " ms.", "", ""]
             }
-        }
+            Error::InvalidResponse { detail } => ["Clerk's answer could not be understood: ", detail, ".", "", ""],
+            Error::TokenInvalid { reason } => [reason.message(), "", "", "", ""],
+            Error::Api(api) => {
+                crate::json::write_i64(&mut number, i64::from(api.status));
+                let detail =
+                    api.errors
+                        .first()
+                        .map_or("", |e| if e.long_message.is_empty() { &e.message } else { &e.long_message });
+                ["Clerk API error ", &number, if detail.is_empty() { "" } else { ": " }, detail, ""]
+            }
+        };
+        parts.concat()
     }
 }
 
@@ -136,6 +173,21 @@ mod tests {
         assert_eq!(Error::TokenInvalid { reason: Reason::TokenRevoked }.code(), "token_invalid");
         let api = ApiError { status: 502, errors: vec![], clerk_trace_id: None, retry_after: None };
         assert_eq!(Error::Api(api).code(), "api_error");
+    }
+
+    #[test]
+    fn messages() {
+        assert_eq!(Error::Timeout { timeout_ms: 150 }.to_string(), "Clerk did not answer within 150 ms.");
+        let e = |long: &str, short: &str| ClerkError {
+            code: "c".into(),
+            message: short.into(),
+            long_message: long.into(),
+            meta: None,
+        };
+        let api = |errors| Error::Api(ApiError { status: 404, errors, clerk_trace_id: None, retry_after: None });
+        assert_eq!(api(vec![e("long", "short")]).to_string(), "Clerk API error 404: long");
+        assert_eq!(api(vec![e("", "short")]).to_string(), "Clerk API error 404: short");
+        assert_eq!(api(vec![]).to_string(), "Clerk API error 404");
     }
 
     #[test]

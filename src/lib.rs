@@ -8,8 +8,8 @@
 //! A **pure core** knows Clerk's API and does no I/O, so it is tested natively:
 //! [`config`] (keys, URLs), [`api`] (options → request, response → typed result), [`retry`] (which attempts
 //! repeat, backoff), [`model`] (token, list, params), [`error`] (one error enum), [`reason`] (rejection reasons),
-//! [`guard`] (header parsing, token kinds, JWT rules, JWKS policy, the verification cache), [`sha256`] and
-//! [`encoding`]. A **thin edge layer** does the I/O: [`transport`] (the only `fetch`), [`crypto`] (the only
+//! [`guard`] (header parsing, token kinds, JWT rules, JWKS policy, the verification cache), [`json`],
+//! [`sha256`] and [`encoding`]. A **thin edge layer** does the I/O: [`transport`] (the only `fetch`), [`crypto`] (the only
 //! `crypto.subtle`), [`verify`] (the isolate's guard state) and `js` (the `#[wasm_bindgen]` API, conversions and
 //! JS errors). [`client`] joins core and transport: build → send with retries → decode; [`guard::Verifier`]
 //! joins the guard's rules with the client and WebCrypto.
@@ -31,6 +31,7 @@ pub mod encoding;
 pub mod error;
 pub mod guard;
 pub mod http;
+pub mod json;
 pub mod model;
 pub mod reason;
 pub mod retry;

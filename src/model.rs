@@ -1,61 +1,129 @@
 //! The data of the M2M API: the token object, the list page, and the parameters of each operation.
 //! Owns the wire (snake_case) and JS (camelCase) shapes; must not validate or do I/O.
 
+use crate::json::{self, ObjectWriter, ToJson, Value};
 use crate::secret::Secret;
 use core::fmt;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::value::RawValue;
 
-/// Raw JSON text (claims, error `meta`): passed through untouched, parsed only by whoever needs it.
-pub type RawJson = Box<RawValue>;
+/// Raw JSON text (claims, error `meta`), checked to be one JSON value: passed through untouched, parsed only by
+/// whoever needs it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawJson(String);
+
+impl RawJson {
+    /// The text, when it is exactly one JSON value.
+    pub fn parse(text: &str) -> Option<RawJson> {
+        json::parse(text).map(|v| RawJson(v.raw.to_owned()))
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn from_value(value: &Value<'_>) -> RawJson {
+        RawJson(value.raw.to_owned())
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RawJson({} bytes)", self.0.len())
+    }
+}
 
 /// A machine-to-machine token as Clerk describes it. Timestamps are milliseconds since the Unix epoch.
 ///
-/// Deserializes from Clerk's snake_case wire format; serializes to the camelCase shape of the JS API.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all(deserialize = "snake_case", serialize = "camelCase"))]
+/// Decoded from Clerk's snake_case answer with [`M2MToken::from_json`]; [`M2MToken::to_json`] gives the
+/// camelCase shape of the JS API.
+#[derive(Clone)]
 pub struct M2MToken {
     /// Always `machine_to_machine_token`.
-    #[serde(default = "token_object")]
     pub object: String,
     /// `mt_` + 32 hex characters.
     pub id: String,
     /// The machine that owns the token (`mch_…`).
     pub subject: String,
     /// The machines this token grants access to.
-    #[serde(default, deserialize_with = "null_as_empty")]
     pub scopes: Vec<String>,
     /// Custom claims given at creation, as raw JSON; `None` for null.
-    #[serde(default)]
     pub claims: Option<RawJson>,
     /// Whether the token was revoked.
     pub revoked: bool,
     /// Why it was revoked.
-    #[serde(default)]
     pub revocation_reason: Option<String>,
     /// Whether Clerk considers the token expired.
     pub expired: bool,
     /// When the token expires; `None` for never.
-    #[serde(default)]
     pub expiration: Option<i64>,
     /// When the token was last used.
-    #[serde(default)]
     pub last_used_at: Option<i64>,
     /// When the token was created.
     pub created_at: i64,
     /// When the token was last updated.
     pub updated_at: i64,
     /// The token itself; only in the answer to create.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<Secret>,
 }
 
-fn token_object() -> String {
-    "machine_to_machine_token".to_owned()
+/// An optional member: absent or `null` is `Some(None)`; a value of the wrong type is `None`.
+fn optional<'v, 'a, T>(obj: &'v Value<'a>, name: &str, read: impl Fn(&'v Value<'a>) -> Option<T>) -> Option<Option<T>> {
+    match obj.get_non_null(name) {
+        None => Some(None),
+        Some(v) => read(v).map(Some),
+    }
 }
 
-fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
+pub(crate) fn string_array(v: &Value<'_>) -> Option<Vec<String>> {
+    v.as_array()?.iter().map(|s| s.as_str().map(str::to_owned)).collect()
+}
+
+impl M2MToken {
+    /// Decodes Clerk's token object: `id`, `subject`, `revoked`, `expired`, `created_at` and `updated_at` are
+    /// required; missing optional fields become `None` / empty; unknown fields are ignored; a field of the wrong
+    /// type makes the whole object invalid.
+    pub fn from_json(v: &Value<'_>) -> Option<M2MToken> {
+        v.members()?;
+        let text = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
+        Some(M2MToken {
+            object: optional(v, "object", Value::as_str)?.unwrap_or("machine_to_machine_token").to_owned(),
+            id: text("id")?,
+            subject: text("subject")?,
+            scopes: optional(v, "scopes", string_array)?.unwrap_or_default(),
+            claims: v.get_non_null("claims").map(RawJson::from_value),
+            revoked: v.get("revoked")?.as_bool()?,
+            revocation_reason: optional(v, "revocation_reason", |r| r.as_str().map(str::to_owned))?,
+            expired: v.get("expired")?.as_bool()?,
+            expiration: optional(v, "expiration", Value::as_i64)?,
+            last_used_at: optional(v, "last_used_at", Value::as_i64)?,
+            created_at: v.get("created_at")?.as_i64()?,
+            updated_at: v.get("updated_at")?.as_i64()?,
+            token: optional(v, "token", |t| t.as_str().map(Secret::new))?,
+        })
+    }
+}
+
+impl ToJson for M2MToken {
+    /// The camelCase JSON of the JS API (`token` only when present).
+    fn write_json(&self, out: &mut String) {
+        let mut o = ObjectWriter::new(out);
+        o.str("object", &self.object)
+            .str("id", &self.id)
+            .str("subject", &self.subject)
+            .str_array("scopes", &self.scopes)
+            .raw("claims", self.claims.as_ref().map_or("null", RawJson::get))
+            .bool("revoked", self.revoked)
+            .opt_str("revocationReason", self.revocation_reason.as_deref())
+            .bool("expired", self.expired)
+            .opt_int("expiration", self.expiration)
+            .opt_int("lastUsedAt", self.last_used_at)
+            .int("createdAt", self.created_at)
+            .int("updatedAt", self.updated_at);
+        if let Some(token) = &self.token {
+            o.str("token", token.expose());
+        }
+        o.finish();
+    }
 }
 
 impl fmt::Debug for M2MToken {
@@ -73,14 +141,37 @@ impl fmt::Debug for M2MToken {
 }
 
 /// One page of tokens from list.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TokenList {
     /// The tokens of this page.
-    #[serde(rename(deserialize = "m2m_tokens", serialize = "data"))]
     pub data: Vec<M2MToken>,
     /// How many tokens match the filters, across all pages.
-    #[serde(rename(deserialize = "total_count", serialize = "totalCount"))]
     pub total_count: u64,
+}
+
+impl TokenList {
+    /// Decodes Clerk's `{ m2m_tokens, total_count }`.
+    pub fn from_json(v: &Value<'_>) -> Option<TokenList> {
+        let data = v.get("m2m_tokens")?.as_array()?.iter().map(M2MToken::from_json).collect::<Option<Vec<_>>>()?;
+        let total_count = u64::try_from(v.get("total_count")?.as_i64()?).ok()?;
+        Some(TokenList { data, total_count })
+    }
+}
+
+impl ToJson for TokenList {
+    /// `{ data, totalCount }`.
+    fn write_json(&self, out: &mut String) {
+        out.push_str("{\"data\":[");
+        for (i, token) in self.data.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            token.write_json(out);
+        }
+        out.push_str("],\"totalCount\":");
+        json::write_i64(out, i64::try_from(self.total_count).unwrap_or(i64::MAX));
+        out.push('}');
+    }
 }
 
 /// The answer of a `*_with_http_info` call: the decoded data, the status and the response headers.
@@ -121,18 +212,8 @@ impl<T> Nullable<T> {
     }
 }
 
-impl<T: Serialize> Serialize for Nullable<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Nullable::Value(v) => v.serialize(s),
-            _ => s.serialize_none(),
-        }
-    }
-}
-
 /// The format of a new token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenFormat {
     /// An `mt_…` string, verified through Clerk's API (the default).
     Opaque,
@@ -147,6 +228,14 @@ impl TokenFormat {
             "opaque" => Some(TokenFormat::Opaque),
             "jwt" => Some(TokenFormat::Jwt),
             _ => None,
+        }
+    }
+
+    /// `opaque` or `jwt`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenFormat::Opaque => "opaque",
+            TokenFormat::Jwt => "jwt",
         }
     }
 }
@@ -212,35 +301,62 @@ mod tests {
         "token":"mt_secret","revoked":false,"revocation_reason":null,"expired":false,"expiration":1716883200000,
         "last_used_at":null,"created_at":1716883100000,"updated_at":1716883100000,"surprise":"ignored"}"#;
 
+    fn token(text: &str) -> Option<M2MToken> {
+        M2MToken::from_json(&json::parse(text)?)
+    }
+
     #[test]
     fn decodes_wire_and_encodes_camel_case() {
-        let t: M2MToken = serde_json::from_str(FULL).unwrap();
+        let t = token(FULL).unwrap();
         assert_eq!(t.expiration, Some(1716883200000));
         assert_eq!(t.claims.as_ref().unwrap().get(), r#"{"a":1}"#);
-        let js = serde_json::to_string(&t).unwrap();
+        let js = t.to_json();
         assert!(js.contains(r#""revocationReason":null"#) && js.contains(r#""lastUsedAt":null"#));
         assert!(js.contains(r#""createdAt":1716883100000"#) && js.contains(r#""token":"mt_secret""#));
         assert!(!js.contains("surprise"));
+        assert!(json::parse(&js).is_some());
     }
 
     #[test]
     fn missing_optionals_become_null_or_empty() {
         let min = r#"{"id":"mt_x","subject":"mch_y","revoked":false,"expired":false,"created_at":1,"updated_at":2,"scopes":null}"#;
-        let t: M2MToken = serde_json::from_str(min).unwrap();
+        let t = token(min).unwrap();
         assert!(t.scopes.is_empty() && t.claims.is_none() && t.expiration.is_none() && t.token.is_none());
-        let js = serde_json::to_string(&t).unwrap();
+        let js = t.to_json();
         assert!(js.contains(r#""scopes":[]"#) && js.contains(r#""claims":null"#) && !js.contains(r#""token":"#));
+        assert_eq!(t.object, "machine_to_machine_token");
+    }
+
+    #[test]
+    fn wrong_types_and_missing_required_fields_are_refused() {
+        for bad in [
+            r#"{"id":5,"subject":"mch_y","revoked":false,"expired":false,"created_at":1,"updated_at":2}"#,
+            r#"{"id":"mt_x","subject":"mch_y","revoked":"no","expired":false,"created_at":1,"updated_at":2}"#,
+            r#"{"id":"mt_x","subject":"mch_y","revoked":false,"expired":false,"created_at":1}"#,
+            r#"{"id":"mt_x","subject":"mch_y","revoked":false,"expired":false,"created_at":1,"updated_at":2,"scopes":[1]}"#,
+            r#"{"id":"mt_x","subject":"mch_y","revoked":false,"expired":false,"created_at":1,"updated_at":2,"expiration":"soon"}"#,
+            r#"{"id":"mt_x","subject":"mch_y","revoked":false,"expired":false,"created_at":1.5,"updated_at":2}"#,
+            "[]",
+        ] {
+            assert!(token(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]
     fn debug_redacts_the_token() {
-        let t: M2MToken = serde_json::from_str(FULL).unwrap();
-        assert!(!format!("{t:?}").contains("mt_secret"));
+        assert!(!format!("{:?}", token(FULL).unwrap()).contains("mt_secret"));
     }
 
     #[test]
-    fn nullable_serializes_as_null_or_value() {
-        assert_eq!(serde_json::to_string(&Nullable::Value(3)).unwrap(), "3");
-        assert_eq!(serde_json::to_string(&Nullable::<i32>::Null).unwrap(), "null");
+    fn lists_decode_and_encode() {
+        let list =
+            TokenList::from_json(&json::parse(&format!(r#"{{"m2m_tokens":[{FULL}],"total_count":7}}"#)).unwrap())
+                .unwrap();
+        assert_eq!((list.data.len(), list.total_count), (1, 7));
+        let mut out = String::new();
+        list.write_json(&mut out);
+        assert!(out.starts_with(r#"{"data":[{"object""#) && out.ends_with(r#"],"totalCount":7}"#));
+        assert!(TokenList::from_json(&json::parse(r#"{"data":[]}"#).unwrap()).is_none());
+        assert!(TokenList::from_json(&json::parse(r#"{"m2m_tokens":[],"total_count":-1}"#).unwrap()).is_none());
     }
 }

@@ -41,11 +41,13 @@ fn parse_header_lines(lines: &str) -> Vec<(String, String)> {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
-        let pending = fetch_once(request.method.as_str(), &request.url, &header_lines(request), request.body.clone(), timeout_ms);
+        let pending =
+            fetch_once(request.method.as_str(), &request.url, &header_lines(request), request.body.clone(), timeout_ms);
         match JsFuture::from(pending).await {
             Ok(answer) => {
                 let answer = Array::from(&answer);
-                let status = answer.get(0).as_f64().filter(|s| (100.0..600.0).contains(s)).ok_or(TransportError::Network)?;
+                let status =
+                    answer.get(0).as_f64().filter(|s| (100.0..600.0).contains(s)).ok_or(TransportError::Network)?;
                 Ok(HttpResponse {
                     status: status as u16,
                     headers: parse_header_lines(&answer.get(1).as_string().unwrap_or_default()),
@@ -78,13 +80,21 @@ mod tests {
 
     #[test]
     fn header_lines_round_trip() {
-        let request = HttpRequest { method: Method::Get, url: "https://x".into(), authorization: Secret::new("Bearer k"), body: None };
+        let request = HttpRequest {
+            method: Method::Get,
+            url: "https://x".into(),
+            authorization: Secret::new("Bearer k"),
+            body: None,
+        };
         let lines = header_lines(&request);
         assert!(lines.starts_with("Authorization\nBearer k\nAccept\napplication/json\n"));
         let parsed = parse_header_lines(&lines);
         assert_eq!(parsed.len(), 4);
         assert_eq!(parsed[0], ("Authorization".to_owned(), "Bearer k".to_owned()));
-        assert_eq!(parse_header_lines("content-type\napplication/json\n"), [("content-type".to_owned(), "application/json".to_owned())]);
+        assert_eq!(
+            parse_header_lines("content-type\napplication/json\n"),
+            [("content-type".to_owned(), "application/json".to_owned())]
+        );
         assert!(parse_header_lines("").is_empty());
     }
 }

@@ -2,12 +2,9 @@
 //! its signature is checked. Pure: the signature itself is checked by [`crate::crypto`].
 
 use crate::encoding::base64url_decode;
-use crate::model::{M2MToken, RawJson};
+use crate::json::{self, Value};
+use crate::model::{string_array, M2MToken, RawJson};
 use crate::reason::Reason;
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use std::fmt;
 
 /// The `cat` header of Clerk's M2M JWTs. Older tokens carry none.
 pub const M2M_CATEGORY: &str = "cl_B7d4PD333AAA";
@@ -57,22 +54,38 @@ impl Alg {
 }
 
 /// The JOSE header fields the rules look at.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq)]
 pub struct Header {
     /// Algorithm.
     pub alg: String,
     /// Type; absent or `JWT`.
-    #[serde(default)]
     pub typ: Option<String>,
     /// Key id (`ins_…`).
-    #[serde(default)]
     pub kid: Option<String>,
     /// Clerk's token category.
-    #[serde(default)]
     pub cat: Option<String>,
-    /// Critical extensions: none are understood, so any makes the token invalid.
-    #[serde(default)]
-    pub crit: Option<Box<RawValue>>,
+    /// Critical extensions are present: none are understood, so the token is invalid.
+    pub crit: bool,
+}
+
+impl Header {
+    /// Reads a JOSE header: an object with a string `alg`, and `typ`, `kid`, `cat` strings when present.
+    pub fn from_json(v: &Value<'_>) -> Option<Header> {
+        if v.has_duplicate_names() {
+            return None;
+        }
+        let text = |name: &str| match v.get(name) {
+            None => Some(None),
+            Some(value) => value.as_str().map(|s| Some(s.to_owned())),
+        };
+        Some(Header {
+            alg: v.get("alg")?.as_str()?.to_owned(),
+            typ: text("typ")?,
+            kid: text("kid")?,
+            cat: text("cat")?,
+            crit: v.get("crit").is_some(),
+        })
+    }
 }
 
 /// A numeric date claim: absent, a number (seconds), or something else.
@@ -102,7 +115,7 @@ pub struct Payload {
     /// Machines from `scopes` (space-separated) or else `aud`.
     pub scopes: Vec<String>,
     /// Every non-registered claim, as raw JSON.
-    pub custom: Vec<(String, Box<RawValue>)>,
+    pub custom: Vec<(String, RawJson)>,
 }
 
 /// A decoded (not yet verified) JWT.
@@ -129,9 +142,10 @@ pub fn decode(token: &str) -> Result<DecodedJwt, Reason> {
     let header_bytes = base64url_decode(h).ok_or(Reason::TokenMalformed)?;
     let payload_bytes = base64url_decode(p).ok_or(Reason::TokenMalformed)?;
     let signature = base64url_decode(s).ok_or(Reason::TokenMalformed)?;
-    let header: Header = serde_json::from_slice(&header_bytes).map_err(malformed)?;
-    let entries: ClaimEntries = serde_json::from_slice(&payload_bytes).map_err(malformed)?;
-    let payload = Payload::from_entries(entries.0);
+    let header_text = std::str::from_utf8(&header_bytes).map_err(malformed)?;
+    let payload_text = std::str::from_utf8(&payload_bytes).map_err(malformed)?;
+    let header = json::parse(header_text).as_ref().and_then(Header::from_json).ok_or(Reason::TokenMalformed)?;
+    let payload = json::parse(payload_text).as_ref().and_then(Payload::from_json).ok_or(Reason::TokenMalformed)?;
     let signing_input = [h, ".", p].concat();
     Ok(DecodedJwt { header, payload, signing_input, signature })
 }
@@ -142,7 +156,7 @@ pub fn check_header(header: &Header) -> Result<Alg, Reason> {
     let alg = Alg::parse(&header.alg).ok_or(Reason::TokenInvalid)?;
     let typ_ok = header.typ.as_deref().is_none_or(|t| t.eq_ignore_ascii_case("JWT"));
     let cat_ok = header.cat.as_deref().is_none_or(|c| c == M2M_CATEGORY);
-    if !typ_ok || !cat_ok || header.crit.is_some() {
+    if !typ_ok || !cat_ok || header.crit {
         return Err(Reason::TokenInvalid);
     }
     Ok(alg)
@@ -194,80 +208,56 @@ pub fn to_token(payload: &Payload) -> M2MToken {
     }
 }
 
-fn custom_claims(custom: &[(String, Box<RawValue>)]) -> Option<RawJson> {
+fn custom_claims(custom: &[(String, RawJson)]) -> Option<RawJson> {
     if custom.is_empty() {
         return None;
     }
-    let mut json = String::from("{");
-    for (i, (name, value)) in custom.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json.push_str(&serde_json::to_string(name).ok()?);
-        json.push(':');
-        json.push_str(value.get());
+    let mut text = String::from("{");
+    let mut o = json::ObjectWriter::new(&mut text);
+    for (name, value) in custom {
+        o.raw(name, value.get());
     }
-    json.push('}');
-    RawValue::from_string(json).ok()
+    o.finish();
+    RawJson::parse(text.get(1..)?)
 }
 
 impl Payload {
-    fn from_entries(entries: Vec<(String, Box<RawValue>)>) -> Payload {
-        let get = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v.get());
-        let string = |name: &str| get(name).and_then(|raw| serde_json::from_str::<String>(raw).ok());
-        let date = |name: &str| match get(name) {
+    /// Reads a claim set: a JSON object without duplicate names (two parsers must never disagree on a claim).
+    fn from_json(v: &Value<'_>) -> Option<Payload> {
+        let members = v.members()?;
+        if v.has_duplicate_names() {
+            return None;
+        }
+        let string = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
+        let date = |name: &str| match v.get(name) {
             None => NumericDate::Absent,
-            Some(raw) => match serde_json::from_str::<f64>(raw) {
-                Ok(v) if v.is_finite() => NumericDate::Seconds(v),
-                _ => NumericDate::Invalid,
-            },
+            Some(value) => value.as_f64().filter(|x| x.is_finite()).map_or(NumericDate::Invalid, NumericDate::Seconds),
         };
         let scopes = match string("scopes") {
             Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
-            None => get("aud").map(audience).unwrap_or_default(),
+            None => v.get("aud").map(audience).unwrap_or_default(),
         };
-        Payload {
+        Some(Payload {
             sub: string("sub").unwrap_or_default(),
             jti: string("jti"),
             exp: date("exp"),
             nbf: date("nbf"),
             iat: date("iat"),
             scopes,
-            custom: entries.iter().filter(|(k, _)| !REGISTERED.contains(&k.as_str())).cloned().collect(),
-        }
+            custom: members
+                .iter()
+                .filter(|(k, _)| !REGISTERED.contains(&k.as_ref()))
+                .map(|(k, value)| (k.to_string(), RawJson::from_value(value)))
+                .collect(),
+        })
     }
 }
 
 /// `aud` as a list: a string or an array of strings.
-fn audience(raw: &str) -> Vec<String> {
-    serde_json::from_str::<Vec<String>>(raw)
-        .or_else(|_| serde_json::from_str::<String>(raw).map(|s| vec![s]))
-        .unwrap_or_default()
-}
-
-/// A JSON object's entries in order, refusing duplicate names (two parsers must never disagree on a claim).
-struct ClaimEntries(Vec<(String, Box<RawValue>)>);
-
-impl<'de> Deserialize<'de> for ClaimEntries {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor;
-        impl<'de> Visitor<'de> for EntriesVisitor {
-            type Value = ClaimEntries;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClaimEntries, A::Error> {
-                let mut entries: Vec<(String, Box<RawValue>)> = Vec::new();
-                while let Some((key, value)) = map.next_entry::<String, Box<RawValue>>()? {
-                    if entries.iter().any(|(k, _)| *k == key) {
-                        return Err(serde::de::Error::custom("duplicate claim"));
-                    }
-                    entries.push((key, value));
-                }
-                Ok(ClaimEntries(entries))
-            }
-        }
-        d.deserialize_map(EntriesVisitor)
+fn audience(v: &Value<'_>) -> Vec<String> {
+    match v.as_str() {
+        Some(s) => vec![s.to_owned()],
+        None => string_array(v).unwrap_or_default(),
     }
 }
 
@@ -318,7 +308,7 @@ pub(crate) mod tests {
 
     #[test]
     fn header_rules() {
-        let h = |json: &str| serde_json::from_str::<Header>(json).unwrap();
+        let h = |text: &str| Header::from_json(&json::parse(text).unwrap()).unwrap();
         assert_eq!(
             check_header(&h(r#"{"alg":"RS256","typ":"JWT","kid":"ins_1","cat":"cl_B7d4PD333AAA"}"#)),
             Ok(Alg::Rs256)

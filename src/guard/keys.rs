@@ -4,7 +4,7 @@
 use super::jwt::Alg;
 use crate::encoding::base64_decode;
 use crate::error::Error;
-use serde::Deserialize;
+use crate::json::{self, Value};
 
 /// How long a fetched JWKS is trusted.
 pub const JWKS_TTL_MS: f64 = 5.0 * 60.0 * 1000.0;
@@ -24,36 +24,18 @@ pub struct RsaJwk {
     pub e: String,
 }
 
-#[derive(Deserialize)]
-struct JwksBody {
-    keys: Vec<JwkBody>,
-}
-
-#[derive(Deserialize)]
-struct JwkBody {
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    kty: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default, rename = "use")]
-    usage: Option<String>,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    e: Option<String>,
-}
-
-/// The RSA signature keys of a JWKS document; other key types are ignored.
+/// The RSA signature keys of a JWKS document; other key types (and keys missing `n` or `e`) are ignored.
 pub fn parse_jwks(body: &str) -> Result<Vec<RsaJwk>, Error> {
-    let jwks: JwksBody =
-        serde_json::from_str(body).map_err(|_| Error::InvalidResponse { detail: "the JWKS is not a key set" })?;
-    Ok(jwks
-        .keys
-        .into_iter()
-        .filter(|k| k.kty.as_deref() == Some("RSA") && k.usage.as_deref().is_none_or(|u| u == "sig"))
-        .filter_map(|k| Some(RsaJwk { kid: k.kid, alg: k.alg, n: k.n?, e: k.e? }))
+    let doc = json::parse(body);
+    let keys = doc
+        .as_ref()
+        .and_then(|d| d.get("keys")?.as_array())
+        .ok_or(Error::InvalidResponse { detail: "the JWKS is not a key set" })?;
+    let text = |k: &Value<'_>, name: &str| k.get(name).and_then(Value::as_str).map(str::to_owned);
+    Ok(keys
+        .iter()
+        .filter(|k| text(k, "kty").as_deref() == Some("RSA") && text(k, "use").is_none_or(|u| u == "sig"))
+        .filter_map(|k| Some(RsaJwk { kid: text(k, "kid"), alg: text(k, "alg"), n: text(k, "n")?, e: text(k, "e")? }))
         .collect())
 }
 

@@ -21,6 +21,7 @@ use crate::api::{self, Operation};
 use crate::client::{Client, Transport};
 use crate::encoding::hex;
 use crate::error::Error;
+use crate::json::{self, ObjectWriter};
 use crate::model::{M2MToken, TokenFormat, VerifyTokenParams};
 use crate::reason::Reason;
 use crate::secret::Secret;
@@ -30,7 +31,6 @@ use cache::{Digest, TtlLru, DEFAULT_CAPACITY};
 use jwt::{Alg, DecodedJwt};
 use keys::{parse_jwks, parse_pem_public_key, select_key, JwksClock, KeyLookup, RsaJwk};
 pub use outcome::{Identity, Outcome, Rejection};
-use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 use token::TokenKind;
@@ -171,14 +171,38 @@ impl From<Reason> for Failure {
     }
 }
 
-/// A verified token, as stored in a [`SharedStore`] (`until` is the entry's own deadline).
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    until: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    identity: Option<Identity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
+/// A verdict as stored in a [`SharedStore`]: `{"until":…,"identity":{…}}` or `{"until":…,"reason":"…"}`, where
+/// `until` is the entry's own deadline (milliseconds).
+fn stored_json(verdict: &Verdict, until: f64) -> String {
+    let mut out = String::with_capacity(256);
+    let mut o = ObjectWriter::new(&mut out);
+    o.int("until", until.ceil() as i64);
+    match verdict {
+        Verdict::Accepted(identity) => {
+            let mut inner = String::with_capacity(200);
+            let mut w = ObjectWriter::new(&mut inner);
+            identity.write_members(&mut w);
+            w.finish();
+            o.raw("identity", &inner);
+        }
+        Verdict::Rejected(reason) => {
+            o.str("reason", reason.as_str());
+        }
+    }
+    o.finish();
+    out
+}
+
+/// Reads [`stored_json`]: the verdict and its deadline.
+fn parse_stored(text: &str) -> Option<(Verdict, f64)> {
+    let v = json::parse(text)?;
+    let until = v.get("until")?.as_f64()?;
+    let verdict = match (v.get("identity"), v.get("reason").and_then(|r| r.as_str())) {
+        (Some(identity), None) => Verdict::Accepted(Rc::new(Identity::from_json(identity)?)),
+        (None, Some(reason)) => Verdict::Rejected(Reason::parse(reason)?),
+        _ => return None,
+    };
+    Some((verdict, until))
 }
 
 /// The guard for one configuration: a client (keys, URL, timeouts, retries), a [`Crypto`], an optional
@@ -431,30 +455,19 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
         let Some(until) = self.cache_until(&verdict, now) else { return };
         self.state.borrow_mut().results.insert(key, verdict.clone(), until);
         if let Some(store) = &self.store {
-            let stored = match &verdict {
-                Verdict::Accepted(identity) => Stored { until, identity: Some((**identity).clone()), reason: None },
-                Verdict::Rejected(reason) => Stored { until, identity: None, reason: Some(reason.as_str().to_owned()) },
-            };
-            if let Ok(json) = serde_json::to_string(&stored) {
-                let ttl_s = (((until - now) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S);
-                store.put(&store_key(&key), json, ttl_s).await;
-            }
+            let ttl_s = (((until - now) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S);
+            store.put(&store_key(&key), stored_json(&verdict, until), ttl_s).await;
         }
     }
 
     async fn read_shared(&self, key: &Digest, now: f64) -> Option<Verdict> {
         let store = self.store.as_ref()?;
         let text = store.get(&store_key(key)).await?;
-        let stored: Stored = serde_json::from_str(&text).ok()?;
-        if stored.until <= now {
+        let (verdict, until) = parse_stored(&text)?;
+        if until <= now {
             return None;
         }
-        let verdict = match (stored.identity, stored.reason.as_deref().and_then(Reason::parse)) {
-            (Some(identity), None) => Verdict::Accepted(Rc::new(identity)),
-            (None, Some(reason)) => Verdict::Rejected(reason),
-            _ => return None,
-        };
-        self.state.borrow_mut().results.insert(*key, verdict.clone(), stored.until);
+        self.state.borrow_mut().results.insert(*key, verdict.clone(), until);
         Some(verdict)
     }
 }

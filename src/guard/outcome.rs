@@ -1,13 +1,12 @@
 //! What the guard decides: a verified machine identity, or a rejection with everything a response needs
 //! (status, JSON body, `WWW-Authenticate` as RFC 6750 §3 describes, `Retry-After`). Pure.
 
-use crate::model::{M2MToken, RawJson, TokenFormat};
+use crate::json::{ObjectWriter, Value};
+use crate::model::{string_array, M2MToken, RawJson, TokenFormat};
 use crate::reason::Reason;
-use serde::{Deserialize, Serialize};
 
 /// A verified machine: who called, and what the token grants.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct Identity {
     /// `opaque` or `jwt`.
     pub token_format: TokenFormat,
@@ -34,6 +33,32 @@ impl Identity {
             claims: token.claims.clone(),
             expiration: token.expiration,
         }
+    }
+
+    /// Appends `tokenFormat, id, subject, scopes, claims, expiration` as members of an object being written.
+    pub fn write_members(&self, o: &mut ObjectWriter<'_>) {
+        o.str("tokenFormat", self.token_format.as_str())
+            .str("id", &self.id)
+            .str("subject", &self.subject)
+            .str_array("scopes", &self.scopes)
+            .raw("claims", self.claims.as_ref().map_or("null", RawJson::get))
+            .opt_int("expiration", self.expiration);
+    }
+
+    /// Reads what [`Identity::write_members`] wrote.
+    pub fn from_json(v: &Value<'_>) -> Option<Identity> {
+        let text = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
+        Some(Identity {
+            token_format: TokenFormat::parse(v.get("tokenFormat")?.as_str()?)?,
+            id: text("id")?,
+            subject: text("subject")?,
+            scopes: string_array(v.get("scopes")?)?,
+            claims: v.get_non_null("claims").map(RawJson::from_value),
+            expiration: match v.get_non_null("expiration") {
+                Some(e) => Some(e.as_i64()?),
+                None => None,
+            },
+        })
     }
 
     /// True when `machine_id` is among the token's scopes.
@@ -123,9 +148,10 @@ mod tests {
     #[test]
     fn bodies_are_json_for_every_reason() {
         for reason in crate::reason::ALL {
-            let body: serde_json::Value = serde_json::from_str(&Rejection::from(reason).body()).unwrap();
-            assert_eq!(body["error"], reason.as_str());
-            assert_eq!(body["message"], reason.message());
+            let text = Rejection::from(reason).body();
+            let body = crate::json::parse(&text).unwrap();
+            assert_eq!(body.get("error").unwrap().as_str(), Some(reason.as_str()));
+            assert_eq!(body.get("message").unwrap().as_str(), Some(reason.message()));
         }
     }
 }

@@ -21,10 +21,17 @@ extern "C" {
 
 impl From<Error> for JsValue {
     fn from(error: Error) -> JsValue {
-        let message = error.to_string();
+        let message = error.message();
         match &error {
             Error::Api(api) => {
-                let errors = serde_json::to_string(&api.errors).unwrap_or_else(|_| "[]".to_owned());
+                let mut errors = String::from("[");
+                for (i, e) in api.errors.iter().enumerate() {
+                    if i > 0 {
+                        errors.push(',');
+                    }
+                    e.write_json(&mut errors);
+                }
+                errors.push(']');
                 new_clerk_api_response_error(
                     &message,
                     api.status,

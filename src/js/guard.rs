@@ -3,7 +3,7 @@
 //! Owns JS option parsing for the guard and the `cacheStore` adapter; all rules live in [`crate::guard`].
 
 use super::client::{apply_client_options, ClerkM2M, CLIENT_OPTIONS};
-use super::convert::to_js;
+use super::convert::parse_js;
 use super::options::Options;
 use crate::client::Client;
 use crate::config::Config;
@@ -11,10 +11,9 @@ use crate::crypto::WebCrypto;
 use crate::error::Error;
 use crate::guard::cache::DEFAULT_CAPACITY;
 use crate::guard::{GuardSettings, Identity, Outcome, Rejection, SharedStore, Verifier};
-use crate::model::{RawJson, TokenFormat};
+use crate::json::ObjectWriter;
 use crate::verify::isolate_state;
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::Serialize;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -113,32 +112,13 @@ fn authorization_of(request: &JsValue) -> Result<Option<String>, Error> {
     Ok(value.as_string())
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SignedIn<'a> {
-    is_authenticated: bool,
-    token_type: &'static str,
-    token_format: TokenFormat,
-    id: &'a str,
-    subject: &'a str,
-    machine_id: &'a str,
-    scopes: &'a [String],
-    claims: &'a Option<RawJson>,
-    expiration: Option<i64>,
-}
-
 fn signed_in(identity: &Identity) -> Result<JsValue, Error> {
-    to_js(&SignedIn {
-        is_authenticated: true,
-        token_type: "m2m_token",
-        token_format: identity.token_format,
-        id: &identity.id,
-        subject: &identity.subject,
-        machine_id: &identity.subject,
-        scopes: &identity.scopes,
-        claims: &identity.claims,
-        expiration: identity.expiration,
-    })
+    let mut out = String::with_capacity(384);
+    let mut o = ObjectWriter::new(&mut out);
+    o.bool("isAuthenticated", true).str("tokenType", "m2m_token").str("machineId", &identity.subject);
+    identity.write_members(&mut o);
+    o.finish();
+    parse_js(&out)
 }
 
 fn signed_out(rejection: &Rejection) -> JsValue {

@@ -134,9 +134,7 @@ impl Options {
             Nullable::Value(v) => {
                 let text =
                     JSON::stringify(&v).ok().and_then(|s| s.as_string()).ok_or(Error::invalid(field, EXPECTED))?;
-                serde_json::value::RawValue::from_string(text)
-                    .map(Nullable::Value)
-                    .map_err(|_| Error::invalid(field, EXPECTED))
+                RawJson::parse(&text).map(Nullable::Value).ok_or(Error::invalid(field, EXPECTED))
             }
             Nullable::Null => Ok(Nullable::Null),
             Nullable::Absent => Ok(Nullable::Absent),
