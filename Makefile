@@ -15,8 +15,7 @@ tools:
 
 # The npm package: wasm-pack (web target, release, wasm-opt from npm's binaryen), then the entry files.
 pkg: tools
-	wasm-pack --log-level warn build --target web --release --out-dir pkg --no-pack
-	node scripts/finish-pkg.mjs
+	scripts/build-pkg.sh
 
 demo: pkg worker-deps
 	node scripts/demo.mjs

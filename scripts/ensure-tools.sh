@@ -18,6 +18,11 @@ if [ "$current" != "$pinned" ]; then
   cargo install wasm-bindgen-cli --version "$pinned" --force
 fi
 
+# The package is built with nightly's build-std when it is there (scripts/build-pkg.sh): it needs rust-src.
+if rustup toolchain list 2>/dev/null | grep -q '^nightly' && ! rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  rustup component add rust-src --toolchain nightly || echo "ensure-tools: rust-src unavailable; the package builds with stable" >&2
+fi
+
 if ! have wasm-pack; then
   cargo install wasm-pack
 fi

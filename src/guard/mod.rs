@@ -32,6 +32,8 @@ use jwt::{Alg, DecodedJwt};
 use keys::{parse_jwks, parse_pem_public_key, select_key, JwksClock, KeyLookup, RsaJwk};
 pub use outcome::{Identity, Outcome, Rejection};
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use token::TokenKind;
 
@@ -339,7 +341,17 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
     }
 
     /// Verifies a decoded M2M JWT locally: header rules, claim rules, key, signature.
-    pub(crate) async fn verify_jwt(&self, jwt: &DecodedJwt) -> Result<M2MToken, Failure> {
+    ///
+    /// Boxed: `verifyRequest` and `verify()` both reach it, and a boxed future keeps one copy of this code in
+    /// the wasm instead of one inlined into each caller.
+    pub(crate) fn verify_jwt<'a>(
+        &'a self,
+        jwt: &'a DecodedJwt,
+    ) -> Pin<Box<dyn Future<Output = Result<M2MToken, Failure>> + 'a>> {
+        Box::pin(self.verify_jwt_inner(jwt))
+    }
+
+    async fn verify_jwt_inner(&self, jwt: &DecodedJwt) -> Result<M2MToken, Failure> {
         let alg = jwt::check_header(&jwt.header)?;
         let now = self.client.transport().now_ms();
         jwt::check_claims(&jwt.payload, now, f64::from(self.settings.clock_skew_ms))?;

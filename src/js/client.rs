@@ -9,10 +9,12 @@ use crate::crypto::WebCrypto;
 use crate::error::Error;
 use crate::guard::keys::parse_pem_public_key;
 use crate::guard::{GuardSettings, NoStore, Verifier};
-use crate::model::{CreateTokenParams, ListTokensParams, RevokeTokenParams, VerifyTokenParams};
+use crate::json::ToJson;
+use crate::model::{CreateTokenParams, HttpInfo, ListTokensParams, RevokeTokenParams, VerifyTokenParams};
 use crate::secret::Secret;
 use js_sys::Promise;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -108,8 +110,13 @@ fn verify_params(options: JsValue) -> Result<VerifyTokenParams, Error> {
     })
 }
 
-/// Runs an operation as a JS `Promise`; an [`Error`] rejects it with the matching JS error.
-fn promise(work: impl Future<Output = Result<JsValue, Error>> + 'static) -> Promise {
+/// Runs an operation as a JS `Promise`; an [`Error`] rejects it with the matching JS error. The future is boxed
+/// so that every export shares one instance of the promise machinery (it was a tenth of the wasm, per export).
+pub(crate) fn promise(work: impl Future<Output = Result<JsValue, Error>> + 'static) -> Promise {
+    run_boxed(Box::pin(work))
+}
+
+fn run_boxed(work: Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>) -> Promise {
     future_to_promise(async move { work.await.map_err(JsValue::from) })
 }
 
@@ -131,49 +138,89 @@ impl ClerkM2M {
     /// Creates a token; resolves to an `M2MToken` with `token`.
     #[wasm_bindgen(js_name = createToken)]
     pub fn create_token(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { to_js(&client.create_token(&create_params(options)?).await?) })
+        self.run(Op::Create, options, false)
     }
 
     /// `createToken` resolving to `{ data, status, headers }`.
     #[wasm_bindgen(js_name = createTokenWithHttpInfo)]
     pub fn create_token_with_http_info(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { info_to_js(&client.create_token_with_http_info(&create_params(options)?).await?) })
+        self.run(Op::Create, options, true)
     }
 
     /// Lists a machine's tokens; resolves to `{ data, totalCount }`.
     pub fn list(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { to_js(&client.list(&list_params(options)?).await?) })
+        self.run(Op::List, options, false)
     }
 
     /// `list` resolving to `{ data, status, headers }`.
     #[wasm_bindgen(js_name = listWithHttpInfo)]
     pub fn list_with_http_info(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { info_to_js(&client.list_with_http_info(&list_params(options)?).await?) })
+        self.run(Op::List, options, true)
     }
 
     /// Revokes a token; resolves to the revoked `M2MToken`.
     #[wasm_bindgen(js_name = revokeToken)]
     pub fn revoke_token(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { to_js(&client.revoke_token(&revoke_params(options)?).await?) })
+        self.run(Op::Revoke, options, false)
     }
 
     /// `revokeToken` resolving to `{ data, status, headers }`.
     #[wasm_bindgen(js_name = revokeTokenWithHttpInfo)]
     pub fn revoke_token_with_http_info(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { info_to_js(&client.revoke_token_with_http_info(&revoke_params(options)?).await?) })
+        self.run(Op::Revoke, options, true)
     }
 
     /// Verifies a token; resolves to its `M2MToken`, rejects with `token_invalid` for a dead or unknown token.
     /// An M2M JWT is checked locally (WebCrypto) when `jwtKey` or `secretKey` is configured.
     pub fn verify(&self, options: JsValue) -> Promise {
-        let (client, jwt_key) = (self.client.clone(), self.jwt_key.clone());
-        promise(async move {
+        self.run(Op::Verify, options, false)
+    }
+
+    /// `verify` resolving to `{ data, status, headers }` (always asks Clerk).
+    #[wasm_bindgen(js_name = verifyWithHttpInfo)]
+    pub fn verify_with_http_info(&self, options: JsValue) -> Promise {
+        self.run(Op::Verify, options, true)
+    }
+}
+
+/// The four operations behind the eight methods.
+#[derive(Clone, Copy)]
+enum Op {
+    Create,
+    List,
+    Revoke,
+    Verify,
+}
+
+impl ClerkM2M {
+    /// Every method goes through one async function, so each operation's code is in the wasm once (not once
+    /// per method and again per with-http-info variant).
+    fn run(&self, op: Op, options: JsValue, with_info: bool) -> Promise {
+        promise(run_op(self.client.clone(), self.jwt_key.clone(), op, options, with_info))
+    }
+}
+
+fn answer<T: ToJson>(info: HttpInfo<T>, with_info: bool) -> Result<JsValue, Error> {
+    if with_info {
+        info_to_js(&info)
+    } else {
+        to_js(&info.data)
+    }
+}
+
+async fn run_op(
+    client: Rc<Client>,
+    jwt_key: Option<String>,
+    op: Op,
+    options: JsValue,
+    with_info: bool,
+) -> Result<JsValue, Error> {
+    match op {
+        Op::Create => answer(client.create_token_with_http_info(&create_params(options)?).await?, with_info),
+        Op::List => answer(client.list_with_http_info(&list_params(options)?).await?, with_info),
+        Op::Revoke => answer(client.revoke_token_with_http_info(&revoke_params(options)?).await?, with_info),
+        Op::Verify if with_info => answer(client.verify_with_http_info(&verify_params(options)?).await?, true),
+        Op::Verify => {
             let params = verify_params(options)?;
             let client = match params.machine_secret_key {
                 Some(key) => {
@@ -187,13 +234,6 @@ impl ClerkM2M {
             let verifier =
                 Verifier::<_, _, NoStore>::new(client, WebCrypto, None, crate::verify::isolate_state(), settings)?;
             to_js(&verifier.verify_token(&params.token).await?)
-        })
-    }
-
-    /// `verify` resolving to `{ data, status, headers }`.
-    #[wasm_bindgen(js_name = verifyWithHttpInfo)]
-    pub fn verify_with_http_info(&self, options: JsValue) -> Promise {
-        let client = self.client.clone();
-        promise(async move { info_to_js(&client.verify_with_http_info(&verify_params(options)?).await?) })
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! isolate-wide state, and answers a signed-in object or a signed-out one with `toResponse()`.
 //! Owns JS option parsing for the guard and the `cacheStore` adapter; all rules live in [`crate::guard`].
 
-use super::client::{apply_client_options, ClerkM2M, CLIENT_OPTIONS};
+use super::client::{apply_client_options, promise, ClerkM2M, CLIENT_OPTIONS};
 use super::convert::parse_js;
 use super::options::Options;
 use crate::client::Client;
@@ -16,7 +16,7 @@ use crate::verify::isolate_state;
 use js_sys::{Function, Object, Promise, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/js/auth.js")]
 extern "C" {
@@ -152,14 +152,11 @@ async fn run(
 /// `toResponse()`. Rejects only for a configuration no request could pass.
 #[wasm_bindgen(js_name = verifyRequest, skip_typescript)]
 pub fn verify_request(request: JsValue, options: JsValue) -> Promise {
-    future_to_promise(async move {
-        let work = async {
-            let o = Options::new(options, "options")?;
-            let mut config = Config::default();
-            apply_client_options(&mut config, &o)?;
-            run(Rc::new(Client::new(config)?), request, o, None).await
-        };
-        work.await.map_err(JsValue::from)
+    promise(async move {
+        let o = Options::new(options, "options")?;
+        let mut config = Config::default();
+        apply_client_options(&mut config, &o)?;
+        run(Rc::new(Client::new(config)?), request, o, None).await
     })
 }
 
@@ -170,19 +167,16 @@ impl ClerkM2M {
     #[wasm_bindgen(js_name = verifyRequest)]
     pub fn verify_request(&self, request: JsValue, options: JsValue) -> Promise {
         let (base, jwt_key) = (self.client(), self.jwt_key());
-        future_to_promise(async move {
-            let work = async {
-                let o = Options::new(options, "options")?;
-                let client = if o.has_any(&CLIENT_OPTIONS)? {
-                    let mut config = base.config().clone();
-                    apply_client_options(&mut config, &o)?;
-                    Rc::new(Client::new(config)?)
-                } else {
-                    base
-                };
-                run(client, request, o, jwt_key).await
+        promise(async move {
+            let o = Options::new(options, "options")?;
+            let client = if o.has_any(&CLIENT_OPTIONS)? {
+                let mut config = base.config().clone();
+                apply_client_options(&mut config, &o)?;
+                Rc::new(Client::new(config)?)
+            } else {
+                base
             };
-            work.await.map_err(JsValue::from)
+            run(client, request, o, jwt_key).await
         })
     }
 }
