@@ -2,8 +2,14 @@
 // AbortController deadline that also covers reading the body), a timer, and the WebCrypto RSA calls.
 // Imported by the wasm glue as a wasm-bindgen snippet; nothing here decides anything about tokens.
 
-/** One attempt. Resolves `[status, "name\nvalue\n…", body]`; rejects with 'timeout' or 'network'. */
-export async function fetchOnce(method, url, headerLines, body, timeoutMs) {
+/** The response headers the client decides on, read when not every header is wanted. */
+const DECISIVE = ['content-type', 'retry-after', 'clerk-trace-id', 'cf-ray'];
+
+/**
+ * One attempt. Resolves `[status, "name\nvalue\n…", body]` with every response header when `allHeaders`, else
+ * only the decisive ones; rejects with 'timeout' or 'network'.
+ */
+export async function fetchOnce(method, url, headerLines, body, timeoutMs, allHeaders) {
   const headers = {};
   const parts = headerLines.split('\n');
   for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
@@ -17,9 +23,16 @@ export async function fetchOnce(method, url, headerLines, body, timeoutMs) {
     const response = await fetch(url, { method, headers, body: body ?? undefined, signal: controller.signal });
     const text = await response.text();
     let lines = '';
-    response.headers.forEach((value, name) => {
-      lines += `${name}\n${value}\n`;
-    });
+    if (!allHeaders) {
+      for (const name of DECISIVE) {
+        const value = response.headers.get(name);
+        if (value !== null) lines += `${name}\n${value}\n`;
+      }
+    } else {
+      response.headers.forEach((value, name) => {
+        lines += `${name}\n${value}\n`;
+      });
+    }
     return [response.status, lines, text];
   } catch {
     throw timedOut ? 'timeout' : 'network';

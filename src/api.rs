@@ -79,6 +79,7 @@ pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest
         url: cfg.base_url() + "/m2m_tokens",
         authorization: bearer(key),
         body: Some(body),
+        all_headers: false,
     })
 }
 
@@ -110,7 +111,7 @@ pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, E
             json::write_i64(&mut url, v as i64);
         }
     }
-    Ok(HttpRequest { method: Method::Get, url, authorization: bearer(key), body: None })
+    Ok(HttpRequest { method: Method::Get, url, authorization: bearer(key), body: None, all_headers: false })
 }
 
 /// POST `{base}/m2m_tokens/{id}/revoke`, always with a JSON object body.
@@ -132,6 +133,7 @@ pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest
         url: cfg.base_url() + "/m2m_tokens/" + &p.m2m_token_id + "/revoke",
         authorization: bearer(key),
         body: Some(body),
+        all_headers: false,
     })
 }
 
@@ -146,6 +148,7 @@ pub fn verify_request(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest
         url: cfg.base_url() + "/m2m_tokens/verify",
         authorization: bearer(key),
         body: Some(body),
+        all_headers: false,
     })
 }
 
@@ -160,7 +163,13 @@ pub fn check_token_argument(token: &Secret) -> Result<(), Error> {
 /// GET `{api_url}/{api_version}/jwks` with the secret key (the machine key cannot read it).
 pub fn jwks_request(cfg: &Config) -> Result<HttpRequest, Error> {
     let key = cfg.secret_key.as_ref().or(cfg.machine_secret_key.as_ref()).ok_or(Error::MissingKey)?;
-    Ok(HttpRequest { method: Method::Get, url: cfg.base_url() + "/jwks", authorization: bearer(key), body: None })
+    Ok(HttpRequest {
+        method: Method::Get,
+        url: cfg.base_url() + "/jwks",
+        authorization: bearer(key),
+        body: None,
+        all_headers: false,
+    })
 }
 
 fn require_json(resp: &HttpResponse) -> Result<(), Error> {

@@ -80,49 +80,86 @@ impl<T: Transport> Client<T> {
 
     /// Creates a token (`POST /m2m_tokens`); the answer carries `token`. Retried only on 429.
     pub async fn create_token(&self, params: &CreateTokenParams) -> Result<M2MToken, Error> {
-        Ok(self.create_token_with_http_info(params).await?.data)
+        Ok(self.create(params, false).await?.data)
     }
 
     /// [`Client::create_token`] with the status and headers.
     pub async fn create_token_with_http_info(&self, params: &CreateTokenParams) -> Result<HttpInfo<M2MToken>, Error> {
-        let request = api::create_request(&self.config, params)?;
-        let response = self.execute(Operation::Create, &request, None).await?;
-        with_info(api::decode_token(&response, true)?, response)
+        self.create(params, true).await
     }
 
     /// Lists a machine's opaque tokens (`GET /m2m_tokens`).
     pub async fn list(&self, params: &ListTokensParams) -> Result<TokenList, Error> {
-        Ok(self.list_with_http_info(params).await?.data)
+        Ok(self.list_tokens(params, false).await?.data)
     }
 
     /// [`Client::list`] with the status and headers.
     pub async fn list_with_http_info(&self, params: &ListTokensParams) -> Result<HttpInfo<TokenList>, Error> {
-        let request = api::list_request(&self.config, params)?;
-        let response = self.execute(Operation::List, &request, None).await?;
-        with_info(api::decode_list(&response)?, response)
+        self.list_tokens(params, true).await
     }
 
     /// Revokes an opaque token (`POST /m2m_tokens/{id}/revoke`).
     pub async fn revoke_token(&self, params: &RevokeTokenParams) -> Result<M2MToken, Error> {
-        Ok(self.revoke_token_with_http_info(params).await?.data)
+        Ok(self.revoke(params, false).await?.data)
     }
 
     /// [`Client::revoke_token`] with the status and headers.
     pub async fn revoke_token_with_http_info(&self, params: &RevokeTokenParams) -> Result<HttpInfo<M2MToken>, Error> {
-        let request = api::revoke_request(&self.config, params)?;
-        let response = self.execute(Operation::Revoke, &request, None).await?;
-        with_info(api::decode_token(&response, false)?, response)
+        self.revoke(params, true).await
     }
 
     /// Verifies a token through Clerk (`POST /m2m_tokens/verify`). A token Clerk does not know (404), or one
     /// it reports revoked, expired or past its `expiration`, is [`Error::TokenInvalid`].
     pub async fn verify(&self, params: &VerifyTokenParams) -> Result<M2MToken, Error> {
-        Ok(self.verify_with_http_info(params).await?.data)
+        Ok(self.verify_token(params, false).await?.data)
     }
 
     /// [`Client::verify`] with the status and headers.
     pub async fn verify_with_http_info(&self, params: &VerifyTokenParams) -> Result<HttpInfo<M2MToken>, Error> {
-        let request = api::verify_request(&self.config, params)?;
+        self.verify_token(params, true).await
+    }
+
+    /// Create; `all_headers` asks the transport for every response header (only the with-http-info variants
+    /// need them, and reading them all costs time on every call).
+    pub(crate) async fn create(
+        &self,
+        params: &CreateTokenParams,
+        all_headers: bool,
+    ) -> Result<HttpInfo<M2MToken>, Error> {
+        let request = api::create_request(&self.config, params)?;
+        let response = self.execute(Operation::Create, &request.with_all_headers(all_headers), None).await?;
+        with_info(api::decode_token(&response, true)?, response)
+    }
+
+    /// List (see [`Client::create`] for `all_headers`).
+    pub(crate) async fn list_tokens(
+        &self,
+        params: &ListTokensParams,
+        all_headers: bool,
+    ) -> Result<HttpInfo<TokenList>, Error> {
+        let request = api::list_request(&self.config, params)?;
+        let response = self.execute(Operation::List, &request.with_all_headers(all_headers), None).await?;
+        with_info(api::decode_list(&response)?, response)
+    }
+
+    /// Revoke (see [`Client::create`] for `all_headers`).
+    pub(crate) async fn revoke(
+        &self,
+        params: &RevokeTokenParams,
+        all_headers: bool,
+    ) -> Result<HttpInfo<M2MToken>, Error> {
+        let request = api::revoke_request(&self.config, params)?;
+        let response = self.execute(Operation::Revoke, &request.with_all_headers(all_headers), None).await?;
+        with_info(api::decode_token(&response, false)?, response)
+    }
+
+    /// Verify (see [`Client::create`] for `all_headers`).
+    pub(crate) async fn verify_token(
+        &self,
+        params: &VerifyTokenParams,
+        all_headers: bool,
+    ) -> Result<HttpInfo<M2MToken>, Error> {
+        let request = api::verify_request(&self.config, params)?.with_all_headers(all_headers);
         let response = match self.execute(Operation::Verify, &request, Some(params.token.expose())).await {
             Err(Error::Api(e)) if e.status == 404 => return Err(Error::TokenInvalid { reason: Reason::TokenInvalid }),
             other => other?,

@@ -35,9 +35,20 @@ pub struct HttpRequest {
     pub authorization: Secret,
     /// JSON body (may carry a token, so it is never printed).
     pub body: Option<String>,
+    /// Whether the caller needs every response header; otherwise only [`DECISIVE_HEADERS`] are read.
+    pub all_headers: bool,
 }
 
+/// The response headers the client decides on (content type, retry, trace ids).
+pub const DECISIVE_HEADERS: [&str; 4] = ["content-type", "retry-after", "clerk-trace-id", "cf-ray"];
+
 impl HttpRequest {
+    /// The same request, asking for every response header or not.
+    pub fn with_all_headers(mut self, all: bool) -> Self {
+        self.all_headers = all;
+        self
+    }
+
     /// Every header to send, `Authorization` included.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let content_type = self.body.as_ref().map(|_| ("Content-Type", "application/json"));
@@ -59,6 +70,7 @@ impl fmt::Debug for HttpRequest {
             .field("url", &self.url)
             .field("authorization", &self.authorization)
             .field("body_bytes", &self.body.as_ref().map(String::len))
+            .field("all_headers", &self.all_headers)
             .finish()
     }
 }
@@ -168,6 +180,7 @@ mod tests {
             url: "https://x/v1/m2m_tokens/verify".into(),
             authorization: Secret::new("Bearer ak_secret"),
             body: Some(r#"{"token":"mt_secret"}"#.into()),
+            all_headers: false,
         };
         let dbg = format!("{r:?}");
         assert!(!dbg.contains("ak_secret") && !dbg.contains("mt_secret"));

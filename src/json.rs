@@ -358,31 +358,31 @@ fn number_value(raw: &str) -> Option<f64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal. Only `"`, `\\` and control characters are escaped; everything else,
+/// multi-byte UTF-8 included (its bytes are all ≥ 0x80), is copied as is.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
     let mut run_start = 0;
-    for (i, c) in s.char_indices() {
-        let escape = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if (c as u32) < 0x20 => "",
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
             _ => continue,
         };
         out.push_str(s.get(run_start..i).unwrap_or(""));
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            let code = c as u32;
             out.push_str("\\u00");
-            out.push(char::from(HEX[(code >> 4) as usize & 15]));
-            out.push(char::from(HEX[code as usize & 15]));
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         } else {
             out.push_str(escape);
         }
-        run_start = i + c.len_utf8();
+        run_start = i + 1;
     }
     out.push_str(s.get(run_start..).unwrap_or(""));
     out.push('"');

@@ -11,7 +11,14 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
     #[wasm_bindgen(js_name = fetchOnce)]
-    fn fetch_once(method: &str, url: &str, header_lines: &str, body: Option<String>, timeout_ms: u32) -> Promise;
+    fn fetch_once(
+        method: &str,
+        url: &str,
+        header_lines: &str,
+        body: Option<String>,
+        timeout_ms: u32,
+        wanted: &str,
+    ) -> Promise;
     #[wasm_bindgen(js_name = sleep)]
     fn sleep_ms(ms: u32) -> Promise;
 }
@@ -41,8 +48,10 @@ fn parse_header_lines(lines: &str) -> Vec<(String, String)> {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
-        let pending =
-            fetch_once(request.method.as_str(), &request.url, &header_lines(request), request.body.clone(), timeout_ms);
+        // Every response header only when asked for; otherwise the few the client decides on (cheaper to read;
+        // the snippet's list is http::DECISIVE_HEADERS).
+        let (method, lines, body) = (request.method.as_str(), header_lines(request), request.body.clone());
+        let pending = fetch_once(method, &request.url, &lines, body, timeout_ms, request.all_headers);
         match JsFuture::from(pending).await {
             Ok(answer) => {
                 let answer = Array::from(&answer);
@@ -85,6 +94,7 @@ mod tests {
             url: "https://x".into(),
             authorization: Secret::new("Bearer k"),
             body: None,
+            all_headers: false,
         };
         let lines = header_lines(&request);
         assert!(lines.starts_with("Authorization\nBearer k\nAccept\napplication/json\n"));

@@ -31,7 +31,7 @@ use cache::{Digest, TtlLru, DEFAULT_CAPACITY};
 use jwt::{Alg, DecodedJwt};
 use keys::{parse_jwks, parse_pem_public_key, select_key, JwksClock, KeyLookup, RsaJwk};
 pub use outcome::{Identity, Outcome, Rejection};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -217,8 +217,9 @@ pub struct Verifier<T: Transport, C: Crypto, S: SharedStore = NoStore> {
     settings: GuardSettings,
     jwt_key_der: Option<Vec<u8>>,
     /// Separates cache entries of different configurations (keys, URL): results never leak across them.
-    context: Digest,
-    jwks_context: Digest,
+    /// Computed on first use: `verify()` of an opaque token needs neither.
+    context: OnceCell<Digest>,
+    jwks_context: OnceCell<Digest>,
 }
 
 fn digest_of(parts: &[&str]) -> Digest {
@@ -249,12 +250,35 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
         if cfg.machine_secret_key.is_none() && cfg.secret_key.is_none() && jwt_key_der.is_none() {
             return Err(Error::MissingKey);
         }
-        let key = |k: &Option<Secret>| k.as_ref().map_or("", |s| s.expose()).to_owned();
-        let (machine_key, secret_key) = (key(&cfg.machine_secret_key), key(&cfg.secret_key));
-        let pem = settings.jwt_key.as_deref().unwrap_or("");
-        let context = digest_of(&["clerk-m2m-edge/1", &cfg.api_url, &cfg.api_version, &machine_key, &secret_key, pem]);
-        let jwks_context = digest_of(&["jwks", &cfg.api_url, &cfg.api_version, &secret_key]);
+        let (context, jwks_context) = (OnceCell::new(), OnceCell::new());
         Ok(Verifier { client, crypto, store, state, settings, jwt_key_der, context, jwks_context })
+    }
+
+    fn context(&self) -> &Digest {
+        self.context.get_or_init(|| {
+            let cfg = self.client.config();
+            fn key(k: &Option<Secret>) -> &str {
+                k.as_ref().map_or("", Secret::expose)
+            }
+            let pem = self.settings.jwt_key.as_deref().unwrap_or("");
+            let parts = [
+                "clerk-m2m-edge/1",
+                &cfg.api_url,
+                &cfg.api_version,
+                key(&cfg.machine_secret_key),
+                key(&cfg.secret_key),
+                pem,
+            ];
+            digest_of(&parts)
+        })
+    }
+
+    fn jwks_context(&self) -> Digest {
+        *self.jwks_context.get_or_init(|| {
+            let cfg = self.client.config();
+            let secret = cfg.secret_key.as_ref().map_or("", |s| s.expose());
+            digest_of(&["jwks", &cfg.api_url, &cfg.api_version, secret])
+        })
     }
 
     /// The client behind the guard.
@@ -281,7 +305,7 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
     /// The cache key of a token: a digest of the configuration and the token, never the token itself.
     pub fn cache_key(&self, token: &str) -> Digest {
         let mut h = Sha256::default();
-        h.update(&self.context).update(token.as_bytes());
+        h.update(self.context()).update(token.as_bytes());
         h.finish()
     }
 
@@ -383,9 +407,10 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
             return self.pem_key(der, alg).await;
         }
         let now = self.client.transport().now_ms();
+        let jwks_context = self.jwks_context();
         let in_hand = {
             let state = self.state.borrow();
-            state.jwks.iter().find(|e| e.context == self.jwks_context).map(|e| (e.keys.clone(), e.clock))
+            state.jwks.iter().find(|e| e.context == jwks_context).map(|e| (e.keys.clone(), e.clock))
         };
         let (keys, clock, fresh_fetch) = match in_hand {
             Some((keys, clock)) if !clock.is_stale(now) => (keys, clock, false),
@@ -404,7 +429,7 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
         };
         let cached = {
             let state = self.state.borrow();
-            state.jwks.iter().find(|e| e.context == self.jwks_context).and_then(|e| {
+            state.jwks.iter().find(|e| e.context == jwks_context).and_then(|e| {
                 e.imported.iter().find(|(k, a, _)| *k == jwk.kid && *a == alg).map(|(_, _, key)| key.clone())
             })
         };
@@ -413,7 +438,7 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
         }
         let key = self.crypto.import_rsa_jwk(&jwk, alg).await.ok_or(Failure::Reject(Reason::TokenInvalid))?;
         let mut state = self.state.borrow_mut();
-        if let Some(entry) = state.jwks.iter_mut().find(|e| e.context == self.jwks_context) {
+        if let Some(entry) = state.jwks.iter_mut().find(|e| e.context == jwks_context) {
             entry.imported.push((jwk.kid.clone(), alg, key.clone()));
         }
         Ok(key)
@@ -440,9 +465,10 @@ impl<T: Transport, C: Crypto, S: SharedStore> Verifier<T, C, S> {
         let response = self.client.execute(Operation::Jwks, &request, None).await.map_err(Failure::Upstream)?;
         let keys = parse_jwks(&response.body).map_err(Failure::Upstream)?;
         let mut state = self.state.borrow_mut();
-        state.jwks.retain(|e| e.context != self.jwks_context);
+        let jwks_context = self.jwks_context();
+        state.jwks.retain(|e| e.context != jwks_context);
         state.jwks.push(JwksEntry {
-            context: self.jwks_context,
+            context: jwks_context,
             keys: keys.clone(),
             clock: JwksClock { fetched_at_ms: Some(now) },
             imported: Vec::new(),

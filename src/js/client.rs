@@ -216,10 +216,10 @@ async fn run_op(
     with_info: bool,
 ) -> Result<JsValue, Error> {
     match op {
-        Op::Create => answer(client.create_token_with_http_info(&create_params(options)?).await?, with_info),
-        Op::List => answer(client.list_with_http_info(&list_params(options)?).await?, with_info),
-        Op::Revoke => answer(client.revoke_token_with_http_info(&revoke_params(options)?).await?, with_info),
-        Op::Verify if with_info => answer(client.verify_with_http_info(&verify_params(options)?).await?, true),
+        Op::Create => answer(client.create(&create_params(options)?, with_info).await?, with_info),
+        Op::List => answer(client.list_tokens(&list_params(options)?, with_info).await?, with_info),
+        Op::Revoke => answer(client.revoke(&revoke_params(options)?, with_info).await?, with_info),
+        Op::Verify if with_info => answer(client.verify_token(&verify_params(options)?, true).await?, true),
         Op::Verify => {
             let params = verify_params(options)?;
             let client = match params.machine_secret_key {
