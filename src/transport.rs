@@ -17,7 +17,7 @@ extern "C" {
         header_lines: &str,
         body: Option<String>,
         timeout_ms: u32,
-        wanted: &str,
+        all_headers: bool,
     ) -> Promise;
     #[wasm_bindgen(js_name = sleep)]
     fn sleep_ms(ms: u32) -> Promise;
