@@ -3,7 +3,7 @@
 // medians and the ratio ours/theirs (below 1: we are smaller or faster). Writes BENCHMARKS.md and
 // bench/ratios.svg. Not part of `make test`: targets live here, never in timed tests.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +30,8 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const us = (n) => `${n.toFixed(1)} µs`;
 const results = [];
 let standIn;
-function record(figure, ours, theirs, { floor, unit = us, target, better = 'lower', note } = {}) {
-  const ratio = ours / theirs;
+function record(figure, ours, theirs, { floor, unit = us, target, note } = {}) {
+  const ratio = theirs > 0 ? ours / theirs : NaN;
   const met = target ? target(ratio, ours, floor) : undefined;
   results.push({ figure, ours, theirs, floor, ratio, unit, targetText: target?.text, met, note });
   const floorText = floor === undefined ? '' : `  floor ${unit(floor)} (ours/floor ${(ours / floor).toFixed(2)})`;
@@ -95,11 +95,8 @@ async function bundle(entry) {
   return Buffer.from(r.outputFiles[0].contents);
 }
 const wasm = readFileSync(join(pkgDir, 'clerk_m2m_edge_bg.wasm'));
-const snippetDir = join(pkgDir, 'snippets', readdirSync(join(pkgDir, 'snippets'))[0], 'js');
-const glue = Buffer.concat([
-  readFileSync(join(pkgDir, 'clerk_m2m_edge.js')), readFileSync(join(pkgDir, 'workerd.js')), readFileSync(join(pkgDir, 'errors.js')),
-  ...readdirSync(snippetDir).map((f) => readFileSync(join(snippetDir, f))),
-]);
+// The workerd entry is self-contained (glue, snippets and entry bundled by scripts/finish-pkg.mjs).
+const glue = readFileSync(join(pkgDir, 'workerd.js'));
 const ourPkgGzip = gz(wasm) + gz(glue);
 const theirVerify = await bundle(join(root, 'bench/workers/theirs-verify.js'));
 const ourVerify = await bundle(join(root, 'bench/workers/ours-verify.js'));
@@ -263,7 +260,7 @@ const lines = [
   '',
   '| Figure | Ours | Theirs | Floor | Ratio | Target | Met |',
   '| --- | --- | --- | --- | --- | --- | --- |',
-  ...results.map((r) => `| ${r.figure}${r.note ? ` (${r.note})` : ''} | ${fmt(r, r.ours)} | ${fmt(r, r.theirs)} | ${fmt(r, r.floor)} | ${r.ratio.toFixed(3)} | ${r.targetText ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`),
+  ...results.map((r) => `| ${r.figure}${r.note ? ` (${r.note})` : ''} | ${fmt(r, r.ours)} | ${fmt(r, r.theirs)} | ${fmt(r, r.floor)} | ${Number.isNaN(r.ratio) ? 'n/a' : r.ratio.toFixed(3)} | ${r.targetText ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`),
   '',
   'Floors: a bare `fetch` of the same verify endpoint (opaque); a bare `crypto.subtle.verify` with an imported key (JWT).',
   '',
