@@ -2,7 +2,7 @@
 // the same Clerk stand-in. Each timing figure alternates ours and theirs over several rounds and reports
 // medians and the ratio ours/theirs (below 1: we are smaller or faster). Writes BENCHMARKS.md and
 // bench/ratios.svg. Not part of `make test`: targets live here, never in timed tests.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';

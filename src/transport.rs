@@ -1,5 +1,5 @@
 //! The only code that sends HTTP: one attempt through the runtime's global `fetch` (the `fetchOnce` snippet in
-//! `js/runtime.js`, one boundary crossing per attempt), bounded by an `AbortController` deadline that also covers
+//! `js/runtime.js`, one boundary crossing per attempt), bounded by an abort signal (`AbortSignal.timeout`, else an `AbortController` and a timer) that also covers
 //! reading the body. Owns nothing else: no retries, no decoding.
 
 use crate::client::{Transport, TransportError};
