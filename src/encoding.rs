@@ -48,13 +48,17 @@ fn decode(input: &[u8], last_two: [u8; 2]) -> Option<Vec<u8>> {
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
+        s.push(hex_digit(b >> 4));
+        s.push(hex_digit(b & 15));
     }
     s
+}
+
+/// The lower-case hex digit of a nibble.
+pub fn hex_digit(nibble: u8) -> char {
+    char::from_digit(u32::from(nibble & 15), 16).unwrap_or('0')
 }
 
 #[cfg(test)]

@@ -375,10 +375,9 @@ pub fn write_str(out: &mut String, s: &str) {
         };
         out.push_str(s.get(run_start..i).unwrap_or(""));
         if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            out.push(crate::encoding::hex_digit(b >> 4));
+            out.push(crate::encoding::hex_digit(b & 15));
         } else {
             out.push_str(escape);
         }

@@ -22,6 +22,8 @@
 //!                                                      └─► scope check ─► Outcome ─► toResponse()
 //! ```
 #![deny(missing_docs)]
+// A panic kills the whole wasm instance in Workers: nothing outside tests may unwrap, expect, panic or index.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod api;
 pub mod client;

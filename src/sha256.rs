@@ -69,14 +69,23 @@ impl Sha256 {
     }
 
     fn compress(&mut self, block: &[u8; 64]) {
+        // `at`/`get_mut` instead of indexing: the indices are in bounds by construction, and the crate denies any
+        // operation that could panic.
+        let at = |w: &[u32; 64], i: usize| w.get(i).copied().unwrap_or(0);
         let mut w = [0u32; 64];
         for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-            *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            let mut be = [0u8; 4];
+            be.copy_from_slice(bytes);
+            *word = u32::from_be_bytes(be);
         }
         for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+            let (w15, w2) = (at(&w, i - 15), at(&w, i - 2));
+            let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
+            let s1 = w2.rotate_right(17) ^ w2.rotate_right(19) ^ (w2 >> 10);
+            let next = at(&w, i - 16).wrapping_add(s0).wrapping_add(at(&w, i - 7)).wrapping_add(s1);
+            if let Some(slot) = w.get_mut(i) {
+                *slot = next;
+            }
         }
         let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = self.state;
         for (k, wi) in K.iter().zip(w) {
@@ -85,8 +94,7 @@ impl Sha256 {
                 .wrapping_add((e & f) ^ (!e & g))
                 .wrapping_add(*k)
                 .wrapping_add(wi);
-            let t2 =
-                (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22)).wrapping_add((a & b) ^ (a & c) ^ (b & c));
+            let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22)).wrapping_add((a & b) ^ (a & c) ^ (b & c));
             (h, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
         }
         for (s, v) in self.state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
