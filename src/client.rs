@@ -386,6 +386,43 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn debug_and_display_never_show_keys_or_tokens() {
+        let key = "ak_debug_secret_key_42";
+        let token = "mt_debug_secret_token_42";
+        let cfg = Config {
+            machine_secret_key: Some(key.into()),
+            secret_key: Some("sk_debug_secret_43".into()),
+            ..Config::default()
+        };
+        let params = VerifyTokenParams { token: token.into(), machine_secret_key: Some(key.into()) };
+        let request = api::verify_request(&cfg, &params).unwrap();
+        let echo = format!(
+            r#"{{"errors":[{{"code":"c","message":"{token}","long_message":"{key}","meta":{{"k":"{key}"}}}}],"clerk_trace_id":"{token}"}}"#
+        );
+        let c = client(vec![
+            json(400, &echo),
+            json(404, &echo),
+            json(200, &format!(r#"{{"token":"{token}"}}"#)),
+            Err(TransportError::Timeout),
+        ]);
+        let mut texts = vec![format!("{cfg:?}"), format!("{params:?}"), format!("{request:?}")];
+        for _ in 0..4 {
+            let err =
+                block_on(c.verify(&VerifyTokenParams { token: token.into(), machine_secret_key: Some(key.into()) }))
+                    .unwrap_err();
+            texts.push(format!("{err} {err:?} {}", err.message()));
+        }
+        let created = token_json(&format!(r#"{{"token":"{token}"}}"#));
+        let t = M2MToken::from_json(&crate::json::parse(&created).unwrap()).unwrap();
+        texts.push(format!("{t:?}"));
+        for text in texts {
+            for secret in [key, token, "sk_debug_secret_43"] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+    }
+
+    #[test]
     fn with_http_info_returns_status_and_headers() {
         let mut ok = json(200, &token_json("")).unwrap();
         ok.headers.push(("x-request-id".into(), "r1".into()));

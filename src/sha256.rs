@@ -94,7 +94,8 @@ impl Sha256 {
                 .wrapping_add((e & f) ^ (!e & g))
                 .wrapping_add(*k)
                 .wrapping_add(wi);
-            let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22)).wrapping_add((a & b) ^ (a & c) ^ (b & c));
+            let t2 =
+                (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22)).wrapping_add((a & b) ^ (a & c) ^ (b & c));
             (h, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
         }
         for (s, v) in self.state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
