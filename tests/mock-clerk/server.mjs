@@ -38,7 +38,7 @@ let tokens = new Map(); // id -> record
 let tokenIndex = new Map(); // token string -> id
 let log = [];
 let faults = [];
-let config = { verifyDeadTokens: '404', clockOffsetMs: 0, jwks: null };
+let config = { verifyDeadTokens: '404', clockOffsetMs: 0, jwks: null, chaos: null };
 const now = () => Date.now() + config.clockOffsetMs;
 let traceCounter = 0;
 
@@ -47,7 +47,7 @@ function resetState() {
   tokenIndex = new Map();
   log = [];
   faults = [];
-  config = { verifyDeadTokens: '404', clockOffsetMs: 0, jwks: null };
+  config = { verifyDeadTokens: '404', clockOffsetMs: 0, jwks: null, chaos: null };
 }
 
 // ---------- helpers ----------
@@ -289,6 +289,17 @@ async function admin(req, res, path) {
   send(res, 404, { error: 'unknown admin route' });
 }
 
+// Random faults for load tests: config.chaos = { rate, paths, kinds, hangMs }; each matching request fails with
+// probability `rate`, with one of `kinds` (status codes, 'reset', 'malformed', 'hang').
+function chaosFault(path) {
+  const chaos = config.chaos;
+  if (!chaos || !chaos.paths.some((p) => path.includes(p)) || Math.random() >= chaos.rate) return null;
+  const kind = chaos.kinds[Math.floor(Math.random() * chaos.kinds.length)];
+  if (typeof kind === 'number') return { status: kind };
+  if (kind === 'hang') return { delayMs: chaos.hangMs ?? 5000, status: 504 };
+  return { [kind]: true };
+}
+
 function takeFault(method, path) {
   const i = faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || path.includes(f.path)));
   if (i < 0) return null;
@@ -309,7 +320,7 @@ const server = http.createServer(async (req, res) => {
   log.push({ method: req.method, path, versioned: url.pathname.startsWith('/v1/'), query: Object.fromEntries(url.searchParams),
              key: who.name, headers, body: text, at: Date.now() });
 
-  const fault = takeFault(req.method, path);
+  const fault = takeFault(req.method, path) ?? chaosFault(path);
   if (fault) {
     if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault.hang) return; // never answer; the socket is destroyed when the server stops

@@ -1,20 +1,21 @@
 // A Cloudflare Worker guarding its API with Clerk M2M tokens (clerk-m2m-edge).
 //
-//   GET  /health             public
+//   GET  /health             public: { ok, cache: { entries, capacity } }
 //   GET  /api/whoami         guarded: answers the calling machine's subject, scopes, claims and token format
 //   POST /tokens             demo only: mints a token with this worker's own machine key
 //                            (?format=jwt for a JWT, ?seconds=N for its lifetime)
 //   POST /tokens/{id}/revoke demo only: revokes an opaque token
 //
 // Configuration (bindings): secrets CLERK_MACHINE_SECRET_KEY and CLERK_SECRET_KEY; vars CLERK_API_URL,
-// CLERK_MACHINE_ID, optional CLERK_JWT_KEY, CLERK_CACHE_TTL_MS and DEMO_ROUTES; KV namespace M2M_CACHE
-// (optional) shares verification results between isolates.
-import { ClerkM2M, ClerkM2MError, ClerkAPIResponseError } from 'clerk-m2m-edge';
+// CLERK_MACHINE_ID, optional CLERK_JWT_KEY, CLERK_CACHE_TTL_MS, CLERK_TIMEOUT_MS, CLERK_MAX_RETRIES and
+// DEMO_ROUTES; KV namespace M2M_CACHE (optional) shares verification results between isolates.
+import { ClerkM2M, ClerkM2MError, ClerkAPIResponseError, verificationCacheStats } from 'clerk-m2m-edge';
 
 /** One client per isolate and configuration: its keys are read once, its caches live as long as the isolate. */
 let cached;
 function clientFor(env) {
-  const key = `${env.CLERK_API_URL}|${env.CLERK_MACHINE_SECRET_KEY}|${env.CLERK_SECRET_KEY}|${env.CLERK_JWT_KEY}`;
+  const key = [env.CLERK_API_URL, env.CLERK_MACHINE_SECRET_KEY, env.CLERK_SECRET_KEY, env.CLERK_JWT_KEY, env.CLERK_TIMEOUT_MS,
+    env.CLERK_MAX_RETRIES].join('|');
   if (cached?.key !== key) {
     cached = {
       key,
@@ -23,6 +24,8 @@ function clientFor(env) {
         secretKey: env.CLERK_SECRET_KEY,
         apiUrl: env.CLERK_API_URL || undefined,
         jwtKey: env.CLERK_JWT_KEY || undefined,
+        timeoutMs: env.CLERK_TIMEOUT_MS ? Number(env.CLERK_TIMEOUT_MS) : undefined,
+        maxRetries: env.CLERK_MAX_RETRIES ? Number(env.CLERK_MAX_RETRIES) : undefined,
       }),
     };
   }
@@ -78,7 +81,7 @@ export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
     try {
-      if (url.pathname === '/health') return Response.json({ ok: true });
+      if (url.pathname === '/health') return Response.json({ ok: true, cache: verificationCacheStats() });
       if (url.pathname.startsWith('/api/')) return await guarded(request, env, ctx, url);
       if (env.DEMO_ROUTES === 'true' && request.method === 'POST' && url.pathname.startsWith('/tokens')) {
         return await demoRoutes(request, env, url);
