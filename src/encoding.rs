@@ -7,6 +7,20 @@ pub fn base64url_decode(input: &str) -> Option<Vec<u8>> {
     decode(input.as_bytes(), [b'-', b'_'])
 }
 
+/// Encodes unpadded base64url (the inverse of [`base64url_decode`]).
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            let sextet = ((n >> (18 - 6 * i)) & 63) as usize;
+            out.push(char::from(ALPHABET.get(sextet).copied().unwrap_or(b'A')));
+        }
+    }
+    out
+}
+
 /// Decodes standard base64 (RFC 4648 §4) with optional `=` padding, ignoring ASCII whitespace (PEM lines).
 pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
     let compact: Vec<u8> = input.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
@@ -73,6 +87,15 @@ mod tests {
         for bad in ["a", "ab=", "a+b/", "ab c", "ä", "AB"] {
             assert_eq!(base64url_decode(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn base64url_encoding_round_trips() {
+        for len in 0..40u8 {
+            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(200)).collect();
+            assert_eq!(base64url_decode(&base64url_encode(&bytes)).unwrap(), bytes);
+        }
+        assert_eq!(base64url_encode(br#"{"alg":"RS256"}"#), "eyJhbGciOiJSUzI1NiJ9");
     }
 
     #[test]

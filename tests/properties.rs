@@ -4,6 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use clerk_m2m_edge::api;
+use clerk_m2m_edge::encoding::base64url_encode;
 use clerk_m2m_edge::guard::{header, jwt, keys, token};
 use clerk_m2m_edge::http::{parse_retry_after, HttpResponse};
 use clerk_m2m_edge::json;
@@ -45,17 +46,7 @@ proptest! {
 
     #[test]
     fn jwt_decoding_and_rules_never_panic(h in jsonish(), p in jsonish(), sig in "[a-zA-Z0-9_-]{0,40}", now in any::<f64>(), skew in 0u32..100_000) {
-        let b64 = |s: &str| {
-            const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            let mut out = String::new();
-            for chunk in s.as_bytes().chunks(3) {
-                let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-                for i in 0..=chunk.len() {
-                    out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-                }
-            }
-            out
-        };
+        let b64 = |s: &str| base64url_encode(s.as_bytes());
         let token = format!("{}.{}.{}", b64(&h), b64(&p), sig);
         if let Ok(decoded) = jwt::decode(&token) {
             let _ = jwt::check_header(&decoded.header);

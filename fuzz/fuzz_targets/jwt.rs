@@ -1,21 +1,10 @@
 //! Fuzzes JWT decoding and the rules applied before the signature check: the input is split into a header, a
 //! payload and a signature and base64url-encoded, so the fuzzer explores the JSON inside, not just the encoding.
 #![no_main]
+use clerk_m2m_edge::encoding::base64url_encode as b64url;
 use clerk_m2m_edge::guard::jwt;
 use clerk_m2m_edge::json;
 use libfuzzer_sys::fuzz_target;
-
-fn b64url(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
-}
 
 fuzz_target!(|data: &[u8]| {
     // Raw: the token as a caller could send it.

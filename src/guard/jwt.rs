@@ -265,17 +265,7 @@ fn audience(v: &Value<'_>) -> Vec<String> {
 pub(crate) mod tests {
     use super::*;
 
-    pub fn b64url(bytes: &[u8]) -> String {
-        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-            for i in 0..=chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            }
-        }
-        out
-    }
+    pub use crate::encoding::base64url_encode as b64url;
 
     /// `header.payload.` with an empty signature: for rules that run before the signature check.
     pub fn unsigned_jwt(header: &str, payload: &str) -> String {
