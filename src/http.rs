@@ -35,12 +35,10 @@ pub struct HttpRequest {
     pub authorization: Secret,
     /// JSON body (may carry a token, so it is never printed).
     pub body: Option<String>,
-    /// Whether the caller needs every response header; otherwise only [`DECISIVE_HEADERS`] are read.
+    /// Whether the caller needs every response header; otherwise only the ones the client decides on are read
+    /// (`content-type`, `retry-after`, `clerk-trace-id`, `cf-ray`: the `DECISIVE` list in `js/runtime.js`).
     pub all_headers: bool,
 }
-
-/// The response headers the client decides on (content type, retry, trace ids).
-pub const DECISIVE_HEADERS: [&str; 4] = ["content-type", "retry-after", "clerk-trace-id", "cf-ray"];
 
 impl HttpRequest {
     /// The same request, asking for every response header or not.

@@ -49,7 +49,7 @@ fn parse_header_lines(lines: &str) -> Vec<(String, String)> {
 impl Transport for FetchTransport {
     async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
         // Every response header only when asked for; otherwise the few the client decides on (cheaper to read;
-        // the snippet's list is http::DECISIVE_HEADERS).
+        // the list is `DECISIVE` in js/runtime.js).
         let (method, lines, body) = (request.method.as_str(), header_lines(request), request.body.clone());
         let pending = fetch_once(method, &request.url, &lines, body, timeout_ms, request.all_headers);
         match JsFuture::from(pending).await {
