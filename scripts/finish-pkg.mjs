@@ -10,7 +10,7 @@ const js = join(root, 'js');
 
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
 
-for (const file of ['node.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'index.d.ts']) {
+for (const file of ['node.js', 'names.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'index.d.ts']) {
   copyFileSync(join(js, file), join(pkg, file));
 }
 
@@ -40,10 +40,10 @@ for (const entry of ['node.js', 'workerd.js', 'edge-light.js', 'default.js']) {
     write: false,
     logLevel: 'error',
     legalComments: 'none',
-    keepNames: true,
   });
   writeFileSync(join(pkg, entry), `// clerk-m2m-edge ${version}: ${entry} (bundled)\n` + result.outputFiles[0].text);
 }
+rmSync(join(pkg, 'names.js')); // bundled into the entries (deno.js is not minified, so it keeps every name)
 
 const manifest = JSON.parse(readFileSync(join(js, 'package.json'), 'utf8'));
 manifest.version = version;

@@ -2,16 +2,18 @@
 //! Owns option-object → params conversion; every rule beyond JS types lives in the core.
 
 use super::convert::{info_to_js, to_js};
+use super::guard::JsCacheStore;
 use super::options::Options;
 use crate::client::Client;
 use crate::config::Config;
 use crate::crypto::WebCrypto;
 use crate::error::Error;
 use crate::guard::keys::parse_pem_public_key;
-use crate::guard::{GuardSettings, NoStore, Verifier};
+use crate::guard::{GuardSettings, Verifier};
 use crate::json::ToJson;
 use crate::model::{CreateTokenParams, HttpInfo, ListTokensParams, RevokeTokenParams, VerifyTokenParams};
 use crate::secret::Secret;
+use crate::verify::isolate_state;
 use js_sys::Promise;
 use std::future::Future;
 use std::pin::Pin;
@@ -231,8 +233,8 @@ async fn run_op(
                 None => client,
             };
             let settings = GuardSettings { jwt_key, ..GuardSettings::default() };
-            let verifier =
-                Verifier::<_, _, NoStore>::new(client, WebCrypto, None, crate::verify::isolate_state(), settings)?;
+            // The same `Verifier` type as `verifyRequest` (with no store), so its code is in the wasm once.
+            let verifier = Verifier::<_, _, JsCacheStore>::new(client, WebCrypto, None, isolate_state(), settings)?;
             to_js(&verifier.verify_token(&params.token).await?)
         }
     }
