@@ -116,7 +116,7 @@ record('worker-example bundle (+ wasm) vs the same worker on @clerk/backend, gzi
 const ms = (n) => `${n.toFixed(2)} ms`;
 const cold = { ours: [], theirs: [] };
 const coldClient = { ours: [], theirs: [] };
-for (let r = 0; r < (quick ? 4 : 21); r++) {
+for (let r = 0; r < (quick ? 4 : 41); r++) {
   for (const which of r % 2 ? ['theirs', 'ours'] : ['ours', 'theirs']) {
     const out = execFileSync(process.execPath, [join(root, 'bench/cold.mjs'), which, pkgDir], { cwd: join(root, 'bench') });
     const [importMs, clientMs] = String(out).trim().split(' ').map(Number);
@@ -271,7 +271,7 @@ const lines = [
   `Measured side by side in one run by \`make bench\` (\`node --expose-gc bench/run.mjs\`) on ${new Date().toISOString().slice(0, 10)}.`,
   `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}; Node ${process.version}.`,
   `Versions: clerk-m2m-edge ${version} (wasm-bindgen ${wbVersion}), @clerk/backend ${theirsVersion}. Clerk: the local stand-in on 127.0.0.1.`,
-  `Method: each timing alternates ours and theirs over ${ROUNDS} rounds (${SEQ} calls per round); figures are medians; ratio = ours / theirs (below 1 is better for us).`,
+  `Method: each timing alternates ours and theirs over ${ROUNDS} rounds (${SEQ} calls per round; cold starts: ${quick ? 4 : 41} fresh processes each); figures are medians; ratio = ours / theirs (below 1 is better for us).`,
   '',
   '![ratios](bench/ratios.svg)',
   '',

@@ -124,3 +124,18 @@ test('invalid configuration throws synchronously without echoing keys', () => {
     return true;
   });
 });
+
+test('the public classes keep their names in the minified package (logs and stack traces name them)', () => {
+  assert.equal(ClerkM2M.name, 'ClerkM2M');
+  assert.equal(ClerkM2MError.name, 'ClerkM2MError');
+  assert.equal(ClerkAPIResponseError.name, 'ClerkAPIResponseError');
+  const err = (() => {
+    try {
+      new ClerkM2M({ secretKey: 42 });
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.equal(err.constructor.name, 'ClerkM2MError');
+  assert.match(err.stack, /^ClerkM2MError: /);
+});
