@@ -30,7 +30,7 @@ test: tools lint test-rust pkg test-wasm test-js test-types test-runtimes
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
-	cargo clippy --all-targets --quiet --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --all-targets --quiet --target wasm32-unknown-unknown --features talc -- -D warnings
 
 test-rust:
 	cargo test --quiet

@@ -57,3 +57,10 @@ pub use reason::Reason;
 pub use secret::Secret;
 pub use transport::FetchTransport;
 pub use verify::verify_request;
+
+/// With the `talc` feature (the npm package's build), the wasm's allocator is talc instead of Rust's default
+/// dlmalloc: measured smaller (wasm 120.6 → 116.7 KB raw, 55.3 → 53.8 KB gzip) and no slower (opaque verify per
+/// call, cold start); the heap stays flat over 500,000 distinct tokens churning the 10,000-entry cache.
+#[cfg(all(feature = "talc", target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
