@@ -4,9 +4,9 @@
 use crate::guard::jwt::Alg;
 use crate::guard::keys::RsaJwk;
 use crate::guard::Crypto;
+use crate::task::PromiseFuture;
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
@@ -24,7 +24,7 @@ pub struct WebCrypto;
 pub type CryptoKey = JsValue;
 
 async fn import(format: &str, key_data: &JsValue, alg: Alg) -> Option<CryptoKey> {
-    let key = JsFuture::from(import_rsa_key(format, key_data, alg.hash(), alg.as_str())).await.ok()?;
+    let key = PromiseFuture::new(import_rsa_key(format, key_data, alg.hash(), alg.as_str())).await.ok()?;
     (!key.is_null() && !key.is_undefined()).then_some(key)
 }
 
@@ -42,6 +42,10 @@ impl Crypto for WebCrypto {
 
     async fn verify_rsa(&self, _alg: Alg, key: &CryptoKey, signature: &[u8], data: &[u8]) -> bool {
         // The snippet hands both byte views to crypto.subtle.verify synchronously, which copies them.
-        JsFuture::from(verify_rsa_signature(key, signature, data)).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+        PromiseFuture::new(verify_rsa_signature(key, signature, data))
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
     }
 }

@@ -10,8 +10,8 @@
 //! repeat, backoff), [`model`] (token, list, params), [`error`] (one error enum), [`reason`] (rejection reasons),
 //! [`guard`] (header parsing, token kinds, JWT rules, JWKS policy, the verification cache), [`json`],
 //! [`sha256`] and [`encoding`]. A **thin edge layer** does the I/O: [`transport`] (the only `fetch`), [`crypto`] (the only
-//! `crypto.subtle`), [`verify`] (the isolate's guard state) and `js` (the `#[wasm_bindgen]` API, conversions and
-//! JS errors). [`client`] joins core and transport: build → send with retries → decode; [`guard::Verifier`]
+//! `crypto.subtle`), [`task`] (futures ⇄ promises), [`verify`] (the isolate's guard state) and `js` (the
+//! `#[wasm_bindgen]` API, conversions and JS errors). [`client`] joins core and transport: build → send with retries → decode; [`guard::Verifier`]
 //! joins the guard's rules with the client and WebCrypto.
 //!
 //! ```text
@@ -39,6 +39,7 @@ pub mod reason;
 pub mod retry;
 pub mod secret;
 pub mod sha256;
+pub mod task;
 pub mod transport;
 pub mod validate;
 pub mod verify;

@@ -4,9 +4,9 @@
 
 use crate::client::{Transport, TransportError};
 use crate::http::{HttpRequest, HttpResponse};
+use crate::task::PromiseFuture;
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
@@ -52,7 +52,7 @@ impl Transport for FetchTransport {
         // the list is `DECISIVE` in js/runtime.js).
         let (method, lines, body) = (request.method.as_str(), header_lines(request), request.body.clone());
         let pending = fetch_once(method, &request.url, &lines, body, timeout_ms, request.all_headers);
-        match JsFuture::from(pending).await {
+        match PromiseFuture::new(pending).await {
             Ok(answer) => {
                 let answer = Array::from(&answer);
                 let status =
@@ -69,7 +69,7 @@ impl Transport for FetchTransport {
     }
 
     async fn sleep(&self, ms: u32) {
-        let _ = JsFuture::from(sleep_ms(ms)).await;
+        let _ = PromiseFuture::new(sleep_ms(ms)).await;
     }
 
     fn now_ms(&self) -> f64 {

@@ -2,13 +2,13 @@
 //! the Rust client's story, the headers it sends, timeouts, resets and retries.
 #![cfg(target_arch = "wasm32")]
 
+use clerk_m2m_edge::task::PromiseFuture;
 use clerk_m2m_edge::{
     Client, Config, CreateTokenParams, Error, ListTokensParams, Nullable, Reason, RevokeTokenParams, TokenFormat,
     VerifyTokenParams,
 };
 use js_sys::{Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// The stand-in's description, from `CLERK_STANDIN_INFO`.
@@ -53,11 +53,8 @@ async fn admin(method: &str, path: &str, body: &str) -> JsValue {
     let req = web_sys::Request::new_with_str_and_init(&format!("{}/__admin/{path}", url()), &init).unwrap();
     let fetch = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into::<js_sys::Function>();
     let resp: web_sys::Response =
-        JsFuture::from(fetch.call1(&JsValue::NULL, &req).unwrap().unchecked_into::<js_sys::Promise>())
-            .await
-            .unwrap()
-            .unchecked_into();
-    JsFuture::from(resp.json().unwrap()).await.unwrap()
+        PromiseFuture::new(fetch.call1(&JsValue::NULL, &req).unwrap()).await.unwrap().unchecked_into();
+    PromiseFuture::new(resp.json().unwrap()).await.unwrap()
 }
 
 async fn requests_since_clear() -> js_sys::Array {

@@ -19,7 +19,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 /// A Clerk M2M client. See the package's `index.d.ts` for the JS types.
 #[wasm_bindgen(js_name = ClerkM2M, skip_typescript)]
@@ -119,7 +118,7 @@ pub(crate) fn promise(work: impl Future<Output = Result<JsValue, Error>> + 'stat
 }
 
 fn run_boxed(work: Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>) -> Promise {
-    future_to_promise(async move { work.await.map_err(JsValue::from) })
+    crate::task::spawn(async move { work.await.map_err(JsValue::from) })
 }
 
 #[wasm_bindgen(js_class = ClerkM2M)]

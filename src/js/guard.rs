@@ -12,11 +12,11 @@ use crate::error::Error;
 use crate::guard::cache::DEFAULT_CAPACITY;
 use crate::guard::{GuardSettings, Identity, Outcome, Rejection, SharedStore, Verifier};
 use crate::json::ObjectWriter;
+use crate::task::PromiseFuture;
 use crate::verify::isolate_state;
 use js_sys::{Function, Object, Promise, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/js/auth.js")]
 extern "C" {
@@ -52,7 +52,7 @@ impl JsCacheStore {
 }
 
 async fn settle(value: JsValue) -> Option<JsValue> {
-    JsFuture::from(Promise::resolve(&value)).await.ok()
+    PromiseFuture::new(value).await.ok()
 }
 
 impl SharedStore for JsCacheStore {

@@ -1,0 +1,271 @@
+//! Futures and promises meet here, without wasm-bindgen-futures: [`PromiseFuture`] awaits a JS promise from
+//! Rust, [`spawn`] runs a Rust future and hands JS a promise of its result.
+//!
+//! One long-lived callback carries every settled promise back into the wasm (no closure per await, nothing for a
+//! `FinalizationRegistry` to track), and a woken task is polled at once, inside the promise's own reaction (no
+//! extra microtask). Measured against `future_to_promise` + `JsFuture`: see BENCHMARKS.md. Owns nothing else.
+
+use js_sys::Promise;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/tasks.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = startTask)]
+    fn start_task(key: u32) -> Promise;
+    #[wasm_bindgen(js_name = settleTask)]
+    fn settle_task(key: u32, ok: bool, value: JsValue);
+    #[wasm_bindgen(js_name = watchPromise)]
+    fn watch_promise(promise: &JsValue, key: u32, resume: &JsValue);
+}
+
+/// A slab whose keys carry a generation, so a key outlives its entry harmlessly (a late promise reaction or a
+/// stale waker finds nothing).
+struct Slab<T> {
+    entries: Vec<(u32, Option<T>)>,
+    free: Vec<u32>,
+}
+
+/// Low bits of a key: the index; high bits: the generation.
+const INDEX_BITS: u32 = 20;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+impl<T> Slab<T> {
+    const fn new() -> Self {
+        Slab { entries: Vec::new(), free: Vec::new() }
+    }
+
+    fn insert(&mut self, value: T) -> u32 {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.entries.push((0, None));
+                (self.entries.len() - 1) as u32
+            }
+        };
+        match self.entries.get_mut(index as usize) {
+            Some(entry) => {
+                entry.0 = entry.0.wrapping_add(1) & (u32::MAX >> INDEX_BITS);
+                entry.1 = Some(value);
+                index | (entry.0 << INDEX_BITS)
+            }
+            None => 0, // unreachable: the index was just pushed or freed
+        }
+    }
+
+    fn get_mut(&mut self, key: u32) -> Option<&mut T> {
+        let (generation, value) = self.entries.get_mut((key & INDEX_MASK) as usize)?;
+        if *generation != key >> INDEX_BITS {
+            return None;
+        }
+        value.as_mut()
+    }
+
+    fn remove(&mut self, key: u32) -> Option<T> {
+        let (generation, value) = self.entries.get_mut((key & INDEX_MASK) as usize)?;
+        if *generation != key >> INDEX_BITS {
+            return None;
+        }
+        let value = value.take()?;
+        self.free.push(key & INDEX_MASK);
+        Some(value)
+    }
+}
+
+/// What a watched promise settled with, and who waits for it.
+struct Watch {
+    settled: Option<Result<JsValue, JsValue>>,
+    waker: Option<Waker>,
+}
+
+/// A spawned future, boxed: one copy of the polling code serves every operation.
+type BoxedFuture = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
+
+/// A spawned future; `None` while it is being polled.
+struct Task {
+    future: Option<BoxedFuture>,
+    woken_while_polled: bool,
+}
+
+thread_local! {
+    static WATCHES: RefCell<Slab<Watch>> = const { RefCell::new(Slab::new()) };
+    static TASKS: RefCell<Slab<Task>> = const { RefCell::new(Slab::new()) };
+    /// The one callback every watched promise settles through: `(key, ok, value)`.
+    static RESUME: JsValue = Closure::<dyn Fn(u32, bool, JsValue)>::new(resume).into_js_value();
+}
+
+fn resume(key: u32, ok: bool, value: JsValue) {
+    let waker = WATCHES.with(|watches| {
+        let mut watches = watches.borrow_mut();
+        let watch = watches.get_mut(key)?;
+        watch.settled = Some(if ok { Ok(value) } else { Err(value) });
+        watch.waker.take()
+    });
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
+/// A JS promise (or any value, as `Promise.resolve` takes it) awaited from Rust: `Ok` with what it fulfils with,
+/// `Err` with what it rejects with. Works under any executor (it wakes the `Waker` it was polled with).
+pub struct PromiseFuture {
+    promise: Option<JsValue>,
+    key: Option<u32>,
+}
+
+impl PromiseFuture {
+    /// Awaits `promise`.
+    pub fn new(promise: impl Into<JsValue>) -> Self {
+        PromiseFuture { promise: Some(promise.into()), key: None }
+    }
+}
+
+impl Future for PromiseFuture {
+    type Output = Result<JsValue, JsValue>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(key) = self.key else {
+            let key = WATCHES.with(|w| w.borrow_mut().insert(Watch { settled: None, waker: Some(cx.waker().clone()) }));
+            self.key = Some(key);
+            if let Some(promise) = self.promise.take() {
+                RESUME.with(|resume| watch_promise(&promise, key, resume));
+            }
+            return Poll::Pending;
+        };
+        WATCHES.with(|watches| {
+            let mut watches = watches.borrow_mut();
+            let settled = watches.get_mut(key).and_then(|watch| {
+                let settled = watch.settled.take();
+                if settled.is_none() {
+                    watch.waker = Some(cx.waker().clone());
+                }
+                settled
+            });
+            match settled {
+                Some(result) => {
+                    watches.remove(key);
+                    self.key = None;
+                    Poll::Ready(result)
+                }
+                None => Poll::Pending,
+            }
+        })
+    }
+}
+
+impl Drop for PromiseFuture {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            // A reaction that comes later finds no entry (the key's generation is gone).
+            WATCHES.with(|w| w.borrow_mut().remove(key));
+        }
+    }
+}
+
+/// Runs `future` (first poll now) and returns a promise that settles with its result.
+pub fn spawn(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let key = TASKS.with(|t| t.borrow_mut().insert(Task { future: Some(Box::pin(future)), woken_while_polled: false }));
+    let promise = start_task(key);
+    run(key);
+    promise
+}
+
+/// Polls task `key` until it is pending without a wake-up of its own, or done (then settles its promise).
+fn run(key: u32) {
+    loop {
+        let future = TASKS.with(|t| {
+            let mut tasks = t.borrow_mut();
+            let task = tasks.get_mut(key)?;
+            match task.future.take() {
+                Some(future) => {
+                    task.woken_while_polled = false;
+                    Some(future)
+                }
+                None => {
+                    task.woken_while_polled = true; // a wake-up from inside its own poll: poll again after it
+                    None
+                }
+            }
+        });
+        let Some(mut future) = future else { return };
+        let waker = task_waker(key);
+        match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(result) => {
+                TASKS.with(|t| t.borrow_mut().remove(key));
+                match result {
+                    Ok(value) => settle_task(key, true, value),
+                    Err(error) => settle_task(key, false, error),
+                }
+                return;
+            }
+            Poll::Pending => {
+                let again = TASKS.with(|t| {
+                    let mut tasks = t.borrow_mut();
+                    let task = tasks.get_mut(key)?;
+                    task.future = Some(future);
+                    Some(task.woken_while_polled)
+                });
+                if again != Some(true) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A waker for task `key`: waking polls the task at once (or, during its own poll, right after it).
+fn task_waker(key: u32) -> Waker {
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake, drop);
+    fn raw(key: u32) -> RawWaker {
+        RawWaker::new(key as usize as *const (), &VTABLE)
+    }
+    fn clone(data: *const ()) -> RawWaker {
+        RawWaker::new(data, &VTABLE)
+    }
+    fn wake(data: *const ()) {
+        run(data as usize as u32);
+    }
+    fn drop(_: *const ()) {}
+    // SAFETY: the data is a plain integer key, never dereferenced; every vtable function is sound for any value.
+    unsafe { Waker::from_raw(raw(key)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slab_keys_outlive_their_entries_harmlessly() {
+        let mut slab = Slab::new();
+        let a = slab.insert("a");
+        let b = slab.insert("b");
+        assert_ne!(a, b);
+        assert_eq!(slab.get_mut(a).copied(), Some("a"));
+        assert_eq!(slab.remove(a), Some("a"));
+        assert_eq!(slab.remove(a), None, "a key is used once");
+        assert_eq!(slab.get_mut(a), None);
+        let c = slab.insert("c"); // reuses a's index, with a new generation
+        assert_eq!(c & INDEX_MASK, a & INDEX_MASK);
+        assert_ne!(c, a);
+        assert_eq!(slab.get_mut(a), None, "a stale key never reaches the new entry");
+        assert_eq!(slab.remove(a), None);
+        assert_eq!(slab.get_mut(c).copied(), Some("c"));
+        assert_eq!(slab.get_mut(b).copied(), Some("b"));
+        assert_eq!(slab.get_mut(12345), None);
+    }
+
+    #[test]
+    fn slab_generations_wrap_without_colliding_with_the_index() {
+        let mut slab = Slab::new();
+        let mut key = slab.insert(0u32);
+        for i in 1..5000 {
+            slab.remove(key);
+            key = slab.insert(i);
+            assert_eq!(key & INDEX_MASK, 0);
+            assert_eq!(slab.get_mut(key).copied(), Some(i));
+        }
+    }
+}
