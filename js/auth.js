@@ -24,6 +24,8 @@ export class SignedOutAuth {
   }
 }
 
-export function newSignedOut(reason, message, status, wwwAuthenticate, retryAfter) {
+/** `{ reason, message, status, wwwAuthenticate?, retryAfter? }` (one JSON text: one import signature) → `SignedOutAuth`. */
+export function newSignedOut(json) {
+  const { reason, message, status, wwwAuthenticate, retryAfter } = JSON.parse(json);
   return new SignedOutAuth(reason, message, status, wwwAuthenticate, retryAfter);
 }

@@ -1,18 +1,19 @@
 // The runtime calls of the wasm core, each one boundary crossing: one HTTP attempt (fetch bounded by an
 // abort-signal deadline that also covers reading the body), a timer, and the WebCrypto RSA calls.
 // Imported by the wasm glue as a wasm-bindgen snippet; nothing here decides anything about tokens.
+// Their parameters are JSON text or JS values so that they share import signatures with wasm-bindgen's own
+// imports: V8 compiles one wrapper per distinct signature when the module loads (~60 µs each in Node).
 
 /** The response headers the client decides on, read when not every header is wanted. */
 const DECISIVE = ['content-type', 'retry-after', 'clerk-trace-id', 'cf-ray'];
 
 /**
- * One attempt. Resolves `[status, "name\nvalue\n…", body]` with every response header when `allHeaders`, else
- * only the decisive ones; rejects with 'timeout' or 'network'.
+ * One attempt, described by `{ method, url, headers, body?, timeoutMs, allHeaders }` (JSON text). Resolves
+ * `[status, "name\nvalue\n…", body]` with every response header when `allHeaders`, else only the decisive ones;
+ * rejects with 'timeout' or 'network'.
  */
-export async function fetchOnce(method, url, headerLines, body, timeoutMs, allHeaders) {
-  const headers = {};
-  const parts = headerLines.split('\n');
-  for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
+export async function fetchOnce(json) {
+  const { method, url, headers, body, timeoutMs, allHeaders } = JSON.parse(json);
   // AbortSignal.timeout is much cheaper than an AbortController plus a timer in Node (~70 µs a request, measured
   // in BENCHMARKS.md) and aborts the body read too; the controller is the fallback where it is missing.
   let signal;
@@ -26,7 +27,7 @@ export async function fetchOnce(method, url, headerLines, body, timeoutMs, allHe
     timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
   }
   try {
-    const response = await fetch(url, { method, headers, body: body ?? undefined, signal });
+    const response = await fetch(url, { method, headers, body, signal });
     const text = await response.text();
     let lines = '';
     if (!allHeaders) {
@@ -54,8 +55,12 @@ export function sleep(ms) {
 
 const RSA = 'RSASSA-PKCS1-v1_5';
 
-/** Imports an RSA public key (`jwk` with n/e, or `spki` bytes) for verifying with `hash`; null when refused. */
-export async function importRsaKey(format, keyData, hash, alg) {
+/**
+ * Imports an RSA public key for verifying: `keyData` is `[n, e]` (jwk) or the SPKI bytes, `spec` is
+ * `"<jwk|spki> <hash> <alg>"`. Resolves null when refused.
+ */
+export async function importRsaKey(keyData, spec) {
+  const [format, hash, alg] = spec.split(' ');
   try {
     const data = format === 'jwk' ? { kty: 'RSA', n: keyData[0], e: keyData[1], alg, ext: true } : keyData;
     return await crypto.subtle.importKey(format, data, { name: RSA, hash: { name: hash } }, false, ['verify']);

@@ -8,12 +8,14 @@ use crate::task::PromiseFuture;
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+// JS values in, so that these imports share their signatures with wasm-bindgen's own (see js/runtime.js).
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
+    /// `spec` is `"<jwk|spki> <hash> <alg>"`.
     #[wasm_bindgen(js_name = importRsaKey)]
-    fn import_rsa_key(format: &str, key_data: &JsValue, hash: &str, alg: &str) -> Promise;
+    fn import_rsa_key(key_data: &JsValue, spec: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = verifyRsa)]
-    fn verify_rsa_signature(key: &JsValue, signature: &[u8], data: &[u8]) -> Promise;
+    fn verify_rsa_signature(key: &JsValue, signature: &JsValue, data: &JsValue) -> Promise;
 }
 
 /// RSASSA-PKCS1-v1_5 verification with the runtime's `globalThis.crypto.subtle`.
@@ -24,7 +26,8 @@ pub struct WebCrypto;
 pub type CryptoKey = JsValue;
 
 async fn import(format: &str, key_data: &JsValue, alg: Alg) -> Option<CryptoKey> {
-    let key = PromiseFuture::new(import_rsa_key(format, key_data, alg.hash(), alg.as_str())).await.ok()?;
+    let spec = [format, alg.hash(), alg.as_str()].join(" ");
+    let key = PromiseFuture::new(import_rsa_key(key_data, &JsValue::from_str(&spec))).await.ok()?;
     (!key.is_null() && !key.is_undefined()).then_some(key)
 }
 
@@ -41,8 +44,8 @@ impl Crypto for WebCrypto {
     }
 
     async fn verify_rsa(&self, _alg: Alg, key: &CryptoKey, signature: &[u8], data: &[u8]) -> bool {
-        // The snippet hands both byte views to crypto.subtle.verify synchronously, which copies them.
-        PromiseFuture::new(verify_rsa_signature(key, signature, data))
+        let (signature, data) = (Uint8Array::from(signature), Uint8Array::from(data));
+        PromiseFuture::new(verify_rsa_signature(key, &signature, &data))
             .await
             .ok()
             .and_then(|v| v.as_bool())

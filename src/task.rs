@@ -12,14 +12,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use wasm_bindgen::prelude::*;
 
+// JS values in and out only: these imports then share their signatures with wasm-bindgen's own (V8 compiles an
+// import wrapper per distinct signature when the module loads).
 #[wasm_bindgen(module = "/js/tasks.js")]
 extern "C" {
     #[wasm_bindgen(js_name = startTask)]
-    fn start_task(key: u32) -> Promise;
+    fn start_task(key: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = settleTask)]
-    fn settle_task(key: u32, ok: bool, value: JsValue);
+    fn settle_task(key: &JsValue, ok: &JsValue, value: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = watchPromise)]
-    fn watch_promise(promise: &JsValue, key: u32, resume: &JsValue);
+    fn watch_promise(promise: &JsValue, key: &JsValue, resume: &JsValue) -> JsValue;
 }
 
 /// A slab whose keys carry a generation, so a key outlives its entry harmlessly (a late promise reaction or a
@@ -131,7 +133,7 @@ impl Future for PromiseFuture {
             let key = WATCHES.with(|w| w.borrow_mut().insert(Watch { settled: None, waker: Some(cx.waker().clone()) }));
             self.key = Some(key);
             if let Some(promise) = self.promise.take() {
-                RESUME.with(|resume| watch_promise(&promise, key, resume));
+                RESUME.with(|resume| watch_promise(&promise, &JsValue::from(key), resume));
             }
             return Poll::Pending;
         };
@@ -168,7 +170,7 @@ impl Drop for PromiseFuture {
 /// Runs `future` (first poll now) and returns a promise that settles with its result.
 pub fn spawn(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     let key = TASKS.with(|t| t.borrow_mut().insert(Task { future: Some(Box::pin(future)), woken_while_polled: false }));
-    let promise = start_task(key);
+    let promise = start_task(&JsValue::from(key));
     run(key);
     promise
 }
@@ -195,10 +197,11 @@ fn run(key: u32) {
         match future.as_mut().poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(result) => {
                 TASKS.with(|t| t.borrow_mut().remove(key));
-                match result {
-                    Ok(value) => settle_task(key, true, value),
-                    Err(error) => settle_task(key, false, error),
-                }
+                let (ok, value) = match result {
+                    Ok(value) => (JsValue::TRUE, value),
+                    Err(error) => (JsValue::FALSE, error),
+                };
+                settle_task(&JsValue::from(key), &ok, &value);
                 return;
             }
             Poll::Pending => {

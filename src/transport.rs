@@ -1,39 +1,46 @@
 //! The only code that sends HTTP: one attempt through the runtime's global `fetch` (the `fetchOnce` snippet in
-//! `js/runtime.js`, one boundary crossing per attempt), bounded by an abort signal (`AbortSignal.timeout`, else an `AbortController` and a timer) that also covers
-//! reading the body. Owns nothing else: no retries, no decoding.
+//! `js/runtime.js`, one boundary crossing per attempt, described as JSON), bounded by an abort signal
+//! (`AbortSignal.timeout`, else an `AbortController` and a timer) that also covers reading the body. Owns nothing
+//! else: no retries, no decoding.
 
 use crate::client::{Transport, TransportError};
 use crate::http::{HttpRequest, HttpResponse};
+use crate::json::ObjectWriter;
 use crate::task::PromiseFuture;
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/runtime.js")]
 extern "C" {
+    // JSON text in, so that the import shares its signature with wasm-bindgen's own (see js/runtime.js).
     #[wasm_bindgen(js_name = fetchOnce)]
-    fn fetch_once(
-        method: &str,
-        url: &str,
-        header_lines: &str,
-        body: Option<String>,
-        timeout_ms: u32,
-        all_headers: bool,
-    ) -> Promise;
+    fn fetch_once(attempt_json: &str) -> Promise;
     #[wasm_bindgen(js_name = sleep)]
-    fn sleep_ms(ms: u32) -> Promise;
+    fn sleep_ms(ms: f64) -> Promise;
 }
 
 /// Sends requests with the runtime's global `fetch` (Workers, Node, Deno, Bun, edge runtimes).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FetchTransport;
 
-/// `name\nvalue\n…`: header names and values never contain a line break (keys are checked header-safe).
-fn header_lines(request: &HttpRequest) -> String {
-    let mut lines = String::with_capacity(256);
+/// The attempt as `fetchOnce` reads it: `{ method, url, headers, body?, timeoutMs, allHeaders }`.
+fn attempt_json(request: &HttpRequest, timeout_ms: u32) -> String {
+    let mut headers = String::with_capacity(256);
+    let mut h = ObjectWriter::new(&mut headers);
     for (name, value) in request.headers() {
-        lines.extend([name, "\n", value, "\n"]);
+        h.str(name, value);
     }
-    lines
+    h.finish();
+    let body_len = request.body.as_ref().map_or(0, String::len);
+    let mut out = String::with_capacity(headers.len() + request.url.len() + body_len + 96);
+    let mut o = ObjectWriter::new(&mut out);
+    o.str("method", request.method.as_str()).str("url", &request.url).raw("headers", &headers);
+    if let Some(body) = &request.body {
+        o.str("body", body);
+    }
+    o.int("timeoutMs", timeout_ms.into()).bool("allHeaders", request.all_headers);
+    o.finish();
+    out
 }
 
 /// Splits `name\nvalue\n…` back into pairs.
@@ -50,9 +57,7 @@ impl Transport for FetchTransport {
     async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
         // Every response header only when asked for; otherwise the few the client decides on (cheaper to read;
         // the list is `DECISIVE` in js/runtime.js).
-        let (method, lines, body) = (request.method.as_str(), header_lines(request), request.body.clone());
-        let pending = fetch_once(method, &request.url, &lines, body, timeout_ms, request.all_headers);
-        match PromiseFuture::new(pending).await {
+        match PromiseFuture::new(fetch_once(&attempt_json(request, timeout_ms))).await {
             Ok(answer) => {
                 let answer = Array::from(&answer);
                 let status =
@@ -69,7 +74,7 @@ impl Transport for FetchTransport {
     }
 
     async fn sleep(&self, ms: u32) {
-        let _ = PromiseFuture::new(sleep_ms(ms)).await;
+        let _ = PromiseFuture::new(sleep_ms(ms.into())).await;
     }
 
     fn now_ms(&self) -> f64 {
@@ -88,17 +93,38 @@ mod tests {
     use crate::secret::Secret;
 
     #[test]
-    fn header_lines_round_trip() {
-        let request = HttpRequest {
+    fn attempts_are_described_as_json() {
+        let mut request = HttpRequest {
             method: Method::Get,
-            url: "https://x".into(),
+            url: "https://x/v1/m2m_tokens?subject=mch_1".into(),
             authorization: Secret::new("Bearer k"),
             body: None,
             all_headers: false,
         };
-        let lines = header_lines(&request);
-        assert!(lines.starts_with("Authorization\nBearer k\nAccept\napplication/json\n"));
-        let parsed = parse_header_lines(&lines);
+        let get_json = attempt_json(&request, 2500);
+        let get = crate::json::parse(&get_json).unwrap();
+        assert_eq!(get.get("method").and_then(|v| v.as_str()), Some("GET"));
+        assert_eq!(get.get("url").and_then(|v| v.as_str()), Some("https://x/v1/m2m_tokens?subject=mch_1"));
+        assert_eq!(get.get("headers").and_then(|h| h.get("Authorization")).and_then(|v| v.as_str()), Some("Bearer k"));
+        assert!(get.get("body").is_none(), "no body key for a request without one");
+        assert_eq!(get.get("timeoutMs").and_then(|v| v.as_f64()), Some(2500.0));
+        request.method = Method::Post;
+        request.body = Some("{\"token\":\"mt_\\\"x\"}".into());
+        request.all_headers = true;
+        let post_json = attempt_json(&request, 10);
+        let post = crate::json::parse(&post_json).unwrap();
+        assert_eq!(post.get("body").and_then(|v| v.as_str()), Some("{\"token\":\"mt_\\\"x\"}"));
+        assert_eq!(
+            post.get("headers").and_then(|h| h.get("Content-Type")).and_then(|v| v.as_str()),
+            Some("application/json")
+        );
+        assert_eq!(post.get("allHeaders").and_then(|v| v.as_bool()), Some(true));
+    }
+
+    #[test]
+    fn header_lines_are_read_back_into_pairs() {
+        let lines = "Authorization\nBearer k\nAccept\napplication/json\ncontent-type\na\nx-more\nb\n";
+        let parsed = parse_header_lines(lines);
         assert_eq!(parsed.len(), 4);
         assert_eq!(parsed[0], ("Authorization".to_owned(), "Bearer k".to_owned()));
         assert_eq!(

@@ -20,14 +20,10 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/auth.js")]
 extern "C" {
+    /// `{ reason, message, status, wwwAuthenticate?, retryAfter? }` as JSON text (one `(&str) -> JsValue` import
+    /// signature, shared with wasm-bindgen's own).
     #[wasm_bindgen(js_name = newSignedOut)]
-    fn new_signed_out(
-        reason: &str,
-        message: &str,
-        status: u16,
-        www_authenticate: Option<String>,
-        retry_after: Option<u32>,
-    ) -> JsValue;
+    fn new_signed_out(json: &str) -> JsValue;
 }
 
 /// A user's `{ get, put }` store (Workers KV, the Cache API…). Its failures are cache misses, never errors.
@@ -122,13 +118,18 @@ fn signed_in(identity: &Identity) -> Result<JsValue, Error> {
 }
 
 fn signed_out(rejection: &Rejection) -> JsValue {
-    new_signed_out(
-        rejection.reason.as_str(),
-        rejection.reason.message(),
-        rejection.status(),
-        rejection.www_authenticate(),
-        rejection.retry_after_header(),
-    )
+    let mut out = String::with_capacity(256);
+    let mut o = ObjectWriter::new(&mut out);
+    o.str("reason", rejection.reason.as_str()).str("message", rejection.reason.message());
+    o.int("status", rejection.status().into());
+    if let Some(challenge) = rejection.www_authenticate() {
+        o.str("wwwAuthenticate", &challenge);
+    }
+    if let Some(seconds) = rejection.retry_after_header() {
+        o.int("retryAfter", seconds.into());
+    }
+    o.finish();
+    new_signed_out(&out)
 }
 
 /// Runs the guard for `request` with a client and the guard options.
