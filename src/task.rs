@@ -31,7 +31,8 @@ struct Slab<T> {
     free: Vec<u32>,
 }
 
-/// Low bits of a key: the index; high bits: the generation.
+/// Low bits of a key: the index (so at most 2^20 = 1,048,576 tasks, and as many awaited promises, in flight in
+/// one isolate); high bits: the generation.
 const INDEX_BITS: u32 = 20;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
@@ -40,22 +41,20 @@ impl<T> Slab<T> {
         Slab { entries: Vec::new(), free: Vec::new() }
     }
 
-    fn insert(&mut self, value: T) -> u32 {
+    /// The new entry's key; `None` when 2^20 entries are already in use.
+    fn insert(&mut self, value: T) -> Option<u32> {
         let index = match self.free.pop() {
             Some(index) => index,
-            None => {
+            None if self.entries.len() <= INDEX_MASK as usize => {
                 self.entries.push((0, None));
                 (self.entries.len() - 1) as u32
             }
+            None => return None,
         };
-        match self.entries.get_mut(index as usize) {
-            Some(entry) => {
-                entry.0 = entry.0.wrapping_add(1) & (u32::MAX >> INDEX_BITS);
-                entry.1 = Some(value);
-                index | (entry.0 << INDEX_BITS)
-            }
-            None => 0, // unreachable: the index was just pushed or freed
-        }
+        let entry = self.entries.get_mut(index as usize)?;
+        entry.0 = entry.0.wrapping_add(1) & (u32::MAX >> INDEX_BITS);
+        entry.1 = Some(value);
+        Some(index | (entry.0 << INDEX_BITS))
     }
 
     fn get_mut(&mut self, key: u32) -> Option<&mut T> {
@@ -130,7 +129,10 @@ impl Future for PromiseFuture {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(key) = self.key else {
-            let key = WATCHES.with(|w| w.borrow_mut().insert(Watch { settled: None, waker: Some(cx.waker().clone()) }));
+            let watch = Watch { settled: None, waker: Some(cx.waker().clone()) };
+            let Some(key) = WATCHES.with(|w| w.borrow_mut().insert(watch)) else {
+                return Poll::Ready(Err(JsValue::UNDEFINED)); // 2^20 promises awaited at once: a failure, not a hang
+            };
             self.key = Some(key);
             if let Some(promise) = self.promise.take() {
                 RESUME.with(|resume| watch_promise(&promise, &JsValue::from(key), resume));
@@ -167,9 +169,13 @@ impl Drop for PromiseFuture {
     }
 }
 
-/// Runs `future` (first poll now) and returns a promise that settles with its result.
+/// Runs `future` (first poll now) and returns a promise that settles with its result. With 2^20 tasks already in
+/// flight the promise rejects with a `network_error` instead (the operation was not started).
 pub fn spawn(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    let key = TASKS.with(|t| t.borrow_mut().insert(Task { future: Some(Box::pin(future)), woken_while_polled: false }));
+    let task = Task { future: Some(Box::pin(future)), woken_while_polled: false };
+    let Some(key) = TASKS.with(|t| t.borrow_mut().insert(task)) else {
+        return Promise::reject(&crate::error::Error::Network.into());
+    };
     let promise = start_task(&JsValue::from(key));
     run(key);
     promise
@@ -243,14 +249,14 @@ mod tests {
     #[test]
     fn slab_keys_outlive_their_entries_harmlessly() {
         let mut slab = Slab::new();
-        let a = slab.insert("a");
-        let b = slab.insert("b");
+        let a = slab.insert("a").unwrap();
+        let b = slab.insert("b").unwrap();
         assert_ne!(a, b);
         assert_eq!(slab.get_mut(a).copied(), Some("a"));
         assert_eq!(slab.remove(a), Some("a"));
         assert_eq!(slab.remove(a), None, "a key is used once");
         assert_eq!(slab.get_mut(a), None);
-        let c = slab.insert("c"); // reuses a's index, with a new generation
+        let c = slab.insert("c").unwrap(); // reuses a's index, with a new generation
         assert_eq!(c & INDEX_MASK, a & INDEX_MASK);
         assert_ne!(c, a);
         assert_eq!(slab.get_mut(a), None, "a stale key never reaches the new entry");
@@ -263,12 +269,24 @@ mod tests {
     #[test]
     fn slab_generations_wrap_without_colliding_with_the_index() {
         let mut slab = Slab::new();
-        let mut key = slab.insert(0u32);
+        let mut key = slab.insert(0u32).unwrap();
         for i in 1..5000 {
             slab.remove(key);
-            key = slab.insert(i);
+            key = slab.insert(i).unwrap();
             assert_eq!(key & INDEX_MASK, 0);
             assert_eq!(slab.get_mut(key).copied(), Some(i));
         }
+    }
+
+    #[test]
+    fn a_full_slab_refuses_instead_of_reusing_keys() {
+        let mut slab = Slab::new();
+        let keys: Vec<u32> = (0..=INDEX_MASK).map(|i| slab.insert(i).unwrap()).collect();
+        assert_eq!(slab.insert(u32::MAX), None, "2^20 entries in use");
+        assert_eq!(slab.get_mut(keys[0]).copied(), Some(0));
+        slab.remove(keys[7]);
+        let again = slab.insert(7).unwrap();
+        assert_eq!(again & INDEX_MASK, 7);
+        assert_eq!(slab.get_mut(again).copied(), Some(7));
     }
 }
