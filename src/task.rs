@@ -1,5 +1,6 @@
 //! Futures and promises meet here, without wasm-bindgen-futures: [`PromiseFuture`] awaits a JS promise from
-//! Rust, [`spawn`] runs a Rust future and hands JS a promise of its result.
+//! Rust (under any executor), and, inside the crate, `spawn` runs a Rust future and hands JS a promise of its
+//! result.
 //!
 //! One long-lived callback carries every settled promise back into the wasm (no closure per await, nothing for a
 //! `FinalizationRegistry` to track), and a woken task is polled at once, inside the promise's own reaction (no
@@ -171,7 +172,7 @@ impl Drop for PromiseFuture {
 
 /// Runs `future` (first poll now) and returns a promise that settles with its result. With 2^20 tasks already in
 /// flight the promise rejects with a `network_error` instead (the operation was not started).
-pub fn spawn(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+pub(crate) fn spawn(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     let task = Task { future: Some(Box::pin(future)), woken_while_polled: false };
     let Some(key) = TASKS.with(|t| t.borrow_mut().insert(task)) else {
         return Promise::reject(&crate::error::Error::Network.into());
