@@ -171,6 +171,12 @@ const calls = async () => {
 const guardOptions = { machineSecretKey: billing.secretKey, apiUrl: standIn.url };
 
 // ---------- 3. uncached opaque verification ----------
+/** One round of 64-in-flight calls (per-call µs), then an empty request log for the next. */
+const concurrentRound = async (call) => {
+  const perCall = await perCallConcurrent(call);
+  await standIn.clearRequests();
+  return perCall;
+};
 const uncached = await interleavedSequential({
   ours: () => ours.verify({ token: opaque }),
   theirs: () => theirs.m2m.verify({ token: opaque }),
@@ -182,7 +188,7 @@ const uncachedConc = await alternate({
   ours: () => ours.verify({ token: opaque }),
   theirs: () => theirs.m2m.verify({ token: opaque }),
   floor: bareFetch,
-}, async (call) => { const v = await perCallConcurrent(call); await standIn.clearRequests(); return v; });
+}, concurrentRound);
 record('Opaque m2m.verify, 64 in flight (per call)', uncachedConc.ours, uncachedConc.theirs, { floor: uncachedConc.floor });
 const guardUncached = await interleavedSequential({
   ours: () => verifyRequest(bearer(opaque), { ...guardOptions, cache: false }),
@@ -194,7 +200,7 @@ const guardUncachedConc = await alternate({
   ours: () => verifyRequest(bearer(opaque), { ...guardOptions, cache: false }),
   theirs: () => theirs.authenticateRequest(bearer(opaque), { acceptsToken: 'm2m_token' }),
   floor: bareFetch,
-}, async (call) => { const v = await perCallConcurrent(call); await standIn.clearRequests(); return v; });
+}, concurrentRound);
 record('verifyRequest (cache off) vs authenticateRequest, 64 in flight (per call)', guardUncachedConc.ours, guardUncachedConc.theirs, { floor: guardUncachedConc.floor });
 
 // ---------- 4. repeated tokens ----------
