@@ -24,8 +24,7 @@ export class SignedOutAuth {
   }
 }
 
-/** `{ reason, message, status, wwwAuthenticate?, retryAfter? }` (one JSON text: one import signature) → `SignedOutAuth`. */
-export function newSignedOut(json) {
-  const { reason, message, status, wwwAuthenticate, retryAfter } = JSON.parse(json);
+/** `{ reason, message, status, wwwAuthenticate?, retryAfter? }` → `SignedOutAuth`. */
+export function newSignedOut({ reason, message, status, wwwAuthenticate, retryAfter }) {
   return new SignedOutAuth(reason, message, status, wwwAuthenticate, retryAfter);
 }

@@ -1,10 +1,8 @@
 // Entry for Vercel's edge runtime: its bundler turns a `?module` wasm import into a compiled module.
 import wasm from './clerk_m2m_edge_bg.wasm?module';
-import { restoreNames } from './names.js';
 import { initSync } from './clerk_m2m_edge.js';
 
 initSync({ module: wasm });
-restoreNames();
 
 export { ClerkM2M, verifyRequest, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';

@@ -24,12 +24,8 @@ export class ClerkAPIResponseError extends Error {
   }
 }
 
-// The factories take one JSON text (absent fields omitted), so every call from the wasm shares one import
-// signature: V8 compiles an import wrapper per distinct signature when the module loads (~60 µs each in Node).
-
 /** `{ code, message, field?, reason? }` → `ClerkM2MError`. */
-export function newClerkM2MError(json) {
-  const { code, message, field, reason } = JSON.parse(json);
+export function newClerkM2MError({ code, message, field, reason }) {
   const details = {};
   if (field !== undefined) details.field = field;
   if (reason !== undefined) details.reason = reason;
@@ -37,7 +33,6 @@ export function newClerkM2MError(json) {
 }
 
 /** `{ message, status, code, errors, clerkTraceId?, retryAfter? }` → `ClerkAPIResponseError`. */
-export function newClerkAPIResponseError(json) {
-  const { message, status, code, errors, clerkTraceId, retryAfter } = JSON.parse(json);
+export function newClerkAPIResponseError({ message, status, code, errors, clerkTraceId, retryAfter }) {
   return new ClerkAPIResponseError(message, { status, code, errors, clerkTraceId, retryAfter });
 }

@@ -29,7 +29,7 @@ export interface WithMachineSecretKey {
 
 /** Options of `createToken`. */
 export interface CreateTokenOptions extends WithMachineSecretKey {
-  /** Lifetime in seconds (> 0); `null` sends null (the server's default). */
+  /** Lifetime in seconds (> 0, at most 2^53 − 1: sent exactly); `null` sends null (the server's default). */
   secondsUntilExpiration?: number | null;
   /** Custom claims (JSON-serialisable); `null` sends null. */
   claims?: JsonValue | null;
@@ -76,16 +76,20 @@ export interface M2MToken {
   subject: string;
   /** The machines the token grants access to. */
   scopes: string[];
-  /** Custom claims, or null. */
+  /** Custom claims, or null. For a verified JWT: every claim but `iss`, `sub`, `exp`, `nbf`, `iat`, `jti`
+   * (so `aud` and `scopes` stay), or null when none is left — as `@clerk/backend` maps them. */
   claims: JsonValue | null;
   revoked: boolean;
   revocationReason: string | null;
   expired: boolean;
   /** When it expires; null for never. */
   expiration: number | null;
+  /** Metadata: `null` when Clerk's answer lacks it or it is malformed (verification never depends on it). */
   lastUsedAt: number | null;
-  createdAt: number;
-  updatedAt: number;
+  /** Metadata: `null` when missing or malformed in Clerk's answer. For a JWT: its `iat`. */
+  createdAt: number | null;
+  /** Metadata: `null` when missing or malformed in Clerk's answer. For a JWT: its `iat`. */
+  updatedAt: number | null;
   /** The token itself: only in the answer to `createToken`. */
   token?: string;
 }
@@ -220,8 +224,8 @@ export interface SignedInMachineAuth {
   machineId: string;
   /** The machines the token grants access to. */
   scopes: string[];
-  /** Custom claims, or null. */
-  claims: { [key: string]: JsonValue } | null;
+  /** Custom claims, or null (for a JWT: every claim but the structural ones; `aud` and `scopes` stay). */
+  claims: JsonValue | null;
   /** Expiration in milliseconds since the epoch; null for never. */
   expiration: number | null;
 }

@@ -1,10 +1,8 @@
 // Entry for Cloudflare Workers (wrangler, Miniflare): the runtime hands over the wasm as a compiled module.
 import wasm from './clerk_m2m_edge_bg.wasm';
-import { restoreNames } from './names.js';
 import { initSync } from './clerk_m2m_edge.js';
 
 initSync({ module: wasm });
-restoreNames();
 
 export { ClerkM2M, verifyRequest, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';

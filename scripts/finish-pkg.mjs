@@ -1,8 +1,8 @@
-// Turns wasm-pack's output in pkg/ into the npm package: adds the runtime entry files, the hand-written
-// types, the error re-export and the package.json with export conditions. Run by `make pkg`.
+// Turns wasm-pack's output in pkg/ into the npm package: adds the runtime entry files (readable ESM: users read
+// the code that guards their routes, and their bundler minifies), the hand-written types, the error re-export
+// and the package.json with export conditions. Run by `make pkg`.
 import { readFileSync, writeFileSync, copyFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = join(root, 'pkg');
@@ -10,7 +10,7 @@ const js = join(root, 'js');
 
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
 
-for (const file of ['node.js', 'names.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'index.d.ts']) {
+for (const file of ['node.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'index.d.ts']) {
   copyFileSync(join(js, file), join(pkg, file));
 }
 
@@ -21,29 +21,7 @@ if (snippets.length !== 1) throw new Error(`expected one snippet folder, found $
 const errorsPath = `./snippets/${snippets[0]}/js/errors.js`;
 if (!existsSync(join(pkg, errorsPath))) throw new Error(`missing ${errorsPath}`);
 writeFileSync(join(pkg, 'errors.js'), `export { ClerkM2MError, ClerkAPIResponseError } from '${errorsPath}';\n`);
-for (const snippet of ['auth.js', 'runtime.js']) {
-  if (!existsSync(join(pkg, `./snippets/${snippets[0]}/js/${snippet}`))) throw new Error(`missing the ${snippet} snippet`);
-}
-
-// Each runtime's entry becomes one self-contained, minified module (glue + snippets + entry; the wasm stays a
-// separate file): one module to load instead of five cuts Node's cold start (see BENCHMARKS.md). deno.js keeps
-// its imports: esbuild cannot parse its source-phase wasm import.
-for (const entry of ['node.js', 'workerd.js', 'edge-light.js', 'default.js']) {
-  const result = await esbuild.build({
-    entryPoints: [join(pkg, entry)],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: entry === 'node.js' ? 'node' : 'neutral',
-    external: ['*.wasm', '*.wasm?module', 'node:*'],
-    write: false,
-    logLevel: 'error',
-    legalComments: 'none',
-  });
-  writeFileSync(join(pkg, entry), `// clerk-m2m-edge ${version}: ${entry} (bundled)\n` + result.outputFiles[0].text);
-}
-rmSync(join(pkg, 'names.js')); // bundled into the entries (deno.js is not minified, so it keeps every name)
+if (!existsSync(join(pkg, `./snippets/${snippets[0]}/js/auth.js`))) throw new Error('missing the auth.js snippet');
 
 const manifest = JSON.parse(readFileSync(join(js, 'package.json'), 'utf8'));
 manifest.version = version;

@@ -1,67 +1,74 @@
 //! # clerk-m2m-edge
 //!
-//! Clerk machine-to-machine (M2M) tokens for edge workers: create, list, revoke and verify tokens, from Rust
-//! (workers-rs) or, compiled to WebAssembly, from JavaScript in Cloudflare Workers, Node, Deno, Bun and
-//! Vercel's edge runtime.
+//! Clerk machine-to-machine (M2M) tokens for edge workers: create, list, revoke and verify tokens, and guard
+//! routes, from Rust (workers-rs) or, compiled to WebAssembly, from JavaScript in Cloudflare Workers, Node,
+//! Deno, Bun and Vercel's edge runtime.
 //!
-//! ## Architecture
-//! A **pure core** knows Clerk's API and does no I/O, so it is tested natively:
-//! [`config`] (keys, URLs), [`api`] (options → request, response → typed result), [`retry`] (which attempts
-//! repeat, backoff), [`model`] (token, list, params), [`error`] (one error enum), [`reason`] (rejection reasons),
-//! [`guard`] (header parsing, token kinds, JWT rules, JWKS policy, the verification cache), [`json`],
-//! [`sha256`] and [`encoding`]. A **thin edge layer** does the I/O: [`transport`] (the only `fetch`), [`crypto`] (the only
-//! `crypto.subtle`), [`task`] (futures ⇄ promises), [`verify`] (the isolate's guard state) and `js` (the
-//! `#[wasm_bindgen]` API, conversions and JS errors). [`client`] joins core and transport: build → send with retries → decode; [`guard::Verifier`]
-//! joins the guard's rules with the client and WebCrypto.
-//!
+//! ## Architecture: the tree is the picture
 //! ```text
-//! JS call ─► js (convert + check types) ─► client ─► api (validate, build) ─► transport (fetch, timeout) ─► Clerk
-//! JS value ◄─ js (JSON.parse, Error+code) ◄─ api (decode) ◄─ retry policy ◄─────────────────────────────────┘
+//! src/core/   pure: Clerk's API and the guard's rules over plain data (serde); no JS bindings, tested natively
+//!   config    keys, URLs, timeouts — validated once; the only place id and key shapes are checked
+//!   model     M2MToken, TokenList, the params of each operation (snake_case on the wire, camelCase in JS)
+//!   api       params → HttpRequest; (status, headers, body) → typed result or Error
+//!   http      HttpRequest / HttpResponse, Retry-After, the Transport trait the edge implements
+//!   retry     which attempts repeat, backoff with jitter
+//!   error     one #[non_exhaustive] Error with a stable code(); reason: why a token is refused
+//!   guard/    header, token (kind), jwt (rules), jwks (decide(now, kid)), cache (policy, LRU), outcome
+//! src/edge/   the I/O, and the Rust API for workers-rs users
+//!   http      the only fetch (web-sys), an abort guard per attempt
+//!   crypto    the only crypto.subtle calls (web-sys)
+//!   client    Client: core::api + core::retry + http
+//!   verifier  Verifier: core::guard + client + crypto + caches
+//!   isolate   the isolate's state and verifiers; verify_request()
+//! src/js/     #[wasm_bindgen] only: ClerkM2M (all its methods), verifyRequest, serde-wasm-bindgen conversions
+//! ```
+//! Data flows one way:
+//! ```text
+//! JS call ─► js (options → params) ─► core::api (validate, build) ─► edge::http (fetch, deadline) ─► Clerk
+//! JS value ◄─ js (plain object, Error+code) ◄─ core::api (decode) ◄─ core::retry (again? when?) ◄──┘
 //!
-//! Request ─► guard: header → token kind ─► cache? ─► opaque: client.verify │ jwt: rules, PEM | JWKS, WebCrypto
-//!                                                      └─► scope check ─► Outcome ─► toResponse()
+//! Request ─► core::guard: header → token kind ─► cache? ─► opaque: client.verify │ jwt: jwks decide → crypto
+//!                                                           └─► scope check ─► Outcome ─► toResponse()
 //! ```
 #![deny(missing_docs)]
 // A panic kills the whole wasm instance in Workers: nothing outside tests may unwrap, expect, panic or index.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
-pub mod api;
-pub mod client;
-pub mod config;
-pub mod crypto;
-pub mod encoding;
-pub mod error;
-pub mod guard;
-pub mod http;
-pub mod json;
-pub mod model;
-pub mod reason;
-pub mod retry;
-pub mod secret;
-pub mod sha256;
-pub mod task;
-pub mod transport;
-pub mod validate;
-pub mod verify;
-
+mod core;
+mod edge;
 mod js;
 
-pub use client::{Client, Transport, TransportError};
-pub use config::Config;
-pub use error::{ApiError, ClerkError, Error};
-pub use guard::{GuardSettings, Identity, Outcome, Rejection, Verifier};
-pub use model::{
+pub use crate::core::config::Config;
+pub use crate::core::error::{ApiError, ClerkError, Error};
+pub use crate::core::guard::outcome::{Identity, Outcome, Rejection};
+pub use crate::core::guard::GuardSettings;
+pub use crate::core::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+pub use crate::core::model::{
     CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, Nullable, RevokeTokenParams, TokenFormat, TokenList,
     VerifyTokenParams,
 };
-pub use reason::Reason;
-pub use secret::Secret;
-pub use transport::FetchTransport;
-pub use verify::verify_request;
+pub use crate::core::reason::Reason;
+pub use crate::core::secret::Secret;
+pub use crate::edge::client::Client;
+pub use crate::edge::crypto::WebCrypto;
+pub use crate::edge::http::FetchTransport;
+pub use crate::edge::isolate::{verifier_for, verify_request, EdgeVerifier};
+pub use crate::edge::verifier::{Crypto, GuardState, NoStore, SharedStore, Verifier};
+
+/// The parsers of untrusted input, for the fuzz targets and property tests (cargo feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    pub use crate::core::api::{decode_error, decode_list, decode_token};
+    pub use crate::core::encoding::base64url_encode;
+    pub use crate::core::guard::cache::read_stored;
+    pub use crate::core::guard::jwks::parse_jwks;
+    pub use crate::core::guard::{header, jwt, token};
+    pub use crate::core::http::parse_retry_after;
+}
 
 /// With the `talc` feature (the npm package's build), the wasm's allocator is talc instead of Rust's default
-/// dlmalloc: measured smaller (wasm 120.6 → 116.7 KB raw, 55.3 → 53.8 KB gzip) and no slower (opaque verify per
-/// call, cold start); the heap stays flat over 500,000 distinct tokens churning the 10,000-entry cache.
+/// dlmalloc: measured smaller and no slower; the heap stays flat over 500,000 distinct tokens churning the
+/// 10,000-entry cache.
 #[cfg(all(feature = "talc", target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

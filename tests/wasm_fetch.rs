@@ -2,13 +2,14 @@
 //! the Rust client's story, the headers it sends, timeouts, resets and retries.
 #![cfg(target_arch = "wasm32")]
 
-use clerk_m2m_edge::task::PromiseFuture;
 use clerk_m2m_edge::{
-    Client, Config, CreateTokenParams, Error, ListTokensParams, Nullable, Reason, RevokeTokenParams, TokenFormat,
-    VerifyTokenParams,
+    Client, Config, CreateTokenParams, Error, FetchTransport, HttpRequest, ListTokensParams, Method, Nullable, Reason,
+    RevokeTokenParams, Secret, TokenFormat, Transport, VerifyTokenParams,
 };
 use js_sys::{Reflect, JSON};
+use std::future::Future;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 /// The stand-in's description, from `CLERK_STANDIN_INFO`.
@@ -50,11 +51,10 @@ async fn admin(method: &str, path: &str, body: &str) -> JsValue {
     if !body.is_empty() {
         init.set_body(&body.into());
     }
-    let req = web_sys::Request::new_with_str_and_init(&format!("{}/__admin/{path}", url()), &init).unwrap();
     let fetch = Reflect::get(&js_sys::global(), &"fetch".into()).unwrap().unchecked_into::<js_sys::Function>();
-    let resp: web_sys::Response =
-        PromiseFuture::new(fetch.call1(&JsValue::NULL, &req).unwrap()).await.unwrap().unchecked_into();
-    PromiseFuture::new(resp.json().unwrap()).await.unwrap()
+    let pending = fetch.call2(&JsValue::NULL, &format!("{}/__admin/{path}", url()).into(), &init).unwrap();
+    let resp: web_sys::Response = JsFuture::from(js_sys::Promise::from(pending)).await.unwrap().unchecked_into();
+    JsFuture::from(resp.json().unwrap()).await.unwrap()
 }
 
 async fn requests_since_clear() -> js_sys::Array {
@@ -150,6 +150,48 @@ async fn malformed_and_truncated_answers() {
     admin("POST", "faults", r#"{"path":"/m2m_tokens","method":"POST","truncated":true}"#).await;
     let err = client(&key, 2_000, 0).create_token(&CreateTokenParams::default()).await.unwrap_err();
     assert!(matches!(err, Error::Network), "{err:?}");
+    admin("DELETE", "faults", "").await;
+    admin("DELETE", "requests", "").await;
+}
+
+async fn open_hanging_requests() -> f64 {
+    field(&admin("GET", "hanging", "").await, "open").as_f64().unwrap()
+}
+
+async fn pause(ms: i32) {
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
+        set_timeout.unchecked_into::<js_sys::Function>().call2(&JsValue::NULL, &resolve, &ms.into()).unwrap();
+    });
+    JsFuture::from(timer).await.unwrap();
+}
+
+/// Dropping the future of an attempt aborts its fetch (the deadline is owned by the attempt), so a caller's own
+/// timeout or `select` never leaves a request open.
+#[wasm_bindgen_test]
+async fn dropping_an_attempt_aborts_its_fetch() {
+    let (_, key) = machine(0);
+    admin("POST", "faults", r#"{"path":"/m2m_tokens/verify","hang":true,"times":1}"#).await;
+    let request = HttpRequest {
+        method: Method::Post,
+        url: format!("{}/v1/m2m_tokens/verify", url()),
+        authorization: Secret::new(format!("Bearer {key}")),
+        body: Some(r#"{"token":"mt_x"}"#.into()),
+        all_headers: false,
+    };
+    let transport = FetchTransport;
+    let mut attempt = Box::pin(transport.send(&request, 60_000));
+    // Start the attempt: poll it once, then let the request reach the stand-in.
+    std::future::poll_fn(|cx| {
+        let _ = attempt.as_mut().poll(cx);
+        std::task::Poll::Ready(())
+    })
+    .await;
+    pause(200).await;
+    assert_eq!(open_hanging_requests().await, 1.0, "the request is in flight");
+    drop(attempt);
+    pause(200).await;
+    assert_eq!(open_hanging_requests().await, 0.0, "dropping the attempt aborted it");
     admin("DELETE", "faults", "").await;
     admin("DELETE", "requests", "").await;
 }

@@ -1,7 +1,7 @@
 //! Fuzzes `Authorization` header parsing and token classification: no input may panic, and an accepted token is
 //! one RFC 6750 b64token without whitespace.
 #![no_main]
-use clerk_m2m_edge::guard::{header, token};
+use clerk_m2m_edge::fuzzing::{header, token};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

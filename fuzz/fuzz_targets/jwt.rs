@@ -1,9 +1,8 @@
-//! Fuzzes JWT decoding and the rules applied before the signature check: the input is split into a header, a
-//! payload and a signature and base64url-encoded, so the fuzzer explores the JSON inside, not just the encoding.
+//! Fuzzes JWT decoding (base64url, serde_json into strict objects) and the rules around the signature check: the
+//! input is split into a header, a payload and a signature and base64url-encoded, so the fuzzer explores the
+//! JSON inside, not just the encoding.
 #![no_main]
-use clerk_m2m_edge::encoding::base64url_encode as b64url;
-use clerk_m2m_edge::guard::jwt;
-use clerk_m2m_edge::json;
+use clerk_m2m_edge::fuzzing::{base64url_encode as b64url, jwt};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,8 +18,15 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(decoded) = jwt::decode(&token) {
         let _ = jwt::check_header(&decoded.header);
         let _ = jwt::check_claims(&decoded.payload, 1_800_000_000_000.0, 5_000.0);
+        for date in [decoded.payload.exp, decoded.payload.nbf, decoded.payload.iat] {
+            if let jwt::NumericDate::Seconds(s) = date {
+                assert!(s.is_finite(), "numeric dates are finite numbers");
+            }
+        }
         if let Some(claims) = jwt::to_token(&decoded.payload).claims {
-            assert!(json::parse(claims.get()).is_some(), "custom claims must stay valid JSON");
+            for structural in jwt::STRUCTURAL_CLAIMS {
+                assert!(claims.get(structural).is_none(), "structural claims are not custom claims");
+            }
         }
     }
 });

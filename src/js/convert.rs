@@ -1,67 +1,73 @@
-//! Rust results → JS values: write JSON once and `JSON.parse` it (one boundary crossing per result).
-//! Owns the `{ data, status, headers }` shape of the with-http-info variants.
+//! Rust values → JS values: results as plain objects (serde-wasm-bindgen, JSON-compatible: camelCase fields,
+//! `null` for none, objects for maps) and the crate's [`Error`] as the package's JS error classes
+//! (`ClerkM2MError`, `ClerkAPIResponseError`). Must never copy a key or token into an error.
 
-use crate::error::Error;
-use crate::json::{self, ObjectWriter, ToJson};
-use crate::model::HttpInfo;
-use wasm_bindgen::JsValue;
+use crate::core::error::{ClerkError, Error};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
 
-/// A JS value from JSON text written by this crate.
-pub(crate) fn parse_js(text: &str) -> Result<JsValue, Error> {
-    js_sys::JSON::parse(text).map_err(|_| Error::InvalidResponse { detail: "the result is not JSON" })
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = newClerkM2MError)]
+    fn new_clerk_m2m_error(details: JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = newClerkAPIResponseError)]
+    fn new_clerk_api_response_error(details: JsValue) -> JsValue;
 }
 
-/// A JS value with the camelCase shape of `value`.
-pub(crate) fn to_js(value: &impl ToJson) -> Result<JsValue, Error> {
-    parse_js(&value.to_json())
+/// A plain JS object (or value) with the serde shape of `value`.
+pub(crate) fn to_js(value: &impl Serialize) -> Result<JsValue, Error> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|_| Error::InvalidResponse { detail: "the result cannot be represented in JavaScript" })
 }
 
-/// Response headers as object members: names lower-case, repeated headers joined with `, `.
-fn write_headers(out: &mut String, headers: &[(String, String)]) {
-    let mut merged: Vec<(String, String)> = Vec::with_capacity(headers.len());
-    for (name, value) in headers {
-        let name = name.to_ascii_lowercase();
-        match merged.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, existing)) => {
-                existing.push_str(", ");
-                existing.push_str(value);
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct M2MErrorDetails<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiErrorDetails<'a> {
+    message: String,
+    status: u16,
+    code: &'a str,
+    errors: &'a [ClerkError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clerk_trace_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u32>,
+}
+
+impl From<Error> for JsValue {
+    fn from(error: Error) -> JsValue {
+        let message = error.message();
+        let details = match &error {
+            Error::Api(api) => {
+                let details = ApiErrorDetails {
+                    message,
+                    status: api.status,
+                    code: api.code(),
+                    errors: &api.errors,
+                    clerk_trace_id: api.clerk_trace_id.as_deref(),
+                    retry_after: api.retry_after,
+                };
+                return new_clerk_api_response_error(to_js(&details).unwrap_or(JsValue::NULL));
             }
-            None => merged.push((name, value.clone())),
-        }
-    }
-    let mut o = ObjectWriter::new(out);
-    for (name, value) in &merged {
-        o.str(name, value);
-    }
-    o.finish();
-}
-
-/// `{ data, status, headers }`.
-pub(crate) fn info_to_js<T: ToJson>(info: &HttpInfo<T>) -> Result<JsValue, Error> {
-    let mut out = String::with_capacity(1024);
-    out.push_str("{\"data\":");
-    info.data.write_json(&mut out);
-    out.push_str(",\"status\":");
-    json::write_i64(&mut out, i64::from(info.status));
-    out.push_str(",\"headers\":");
-    write_headers(&mut out, &info.headers);
-    out.push('}');
-    parse_js(&out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_merge_and_lower_case() {
-        let h = vec![
-            ("Set-Cookie".to_owned(), "a".to_owned()),
-            ("set-cookie".to_owned(), "b".to_owned()),
-            ("__proto__".to_owned(), "x".to_owned()),
-        ];
-        let mut out = String::new();
-        write_headers(&mut out, &h);
-        assert_eq!(out, r#"{"set-cookie":"a, b","__proto__":"x"}"#);
+            Error::InvalidArgument { field, .. } => {
+                M2MErrorDetails { code: error.code(), message, field: Some(field), reason: None }
+            }
+            Error::TokenInvalid { reason } => {
+                M2MErrorDetails { code: error.code(), message, field: None, reason: Some(reason.as_str()) }
+            }
+            _ => M2MErrorDetails { code: error.code(), message, field: None, reason: None },
+        };
+        new_clerk_m2m_error(to_js(&details).unwrap_or(JsValue::NULL))
     }
 }

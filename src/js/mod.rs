@@ -1,8 +1,10 @@
-//! The JavaScript API (`#[wasm_bindgen]` exports): option objects in, plain objects and typed errors out.
-//! A thin wrapper over the Rust [`crate::Client`]; must not hold any Clerk logic of its own.
+//! The JavaScript API: `#[wasm_bindgen]` exports only. Option objects come in through serde-wasm-bindgen, results
+//! go out as plain objects, failures as `Error`s with a stable `code`. Must not hold any Clerk logic or I/O of its
+//! own: it converts, then calls the edge.
 
+mod auth;
 mod client;
 mod convert;
-mod errors;
 mod guard;
 mod options;
+mod store;

@@ -1,143 +1,188 @@
-//! Reads JS option objects into typed Rust params, checking each field's JS type.
-//! Owns "is this the right JS type" errors (naming the field); value rules live in `api` and `config`.
+//! JS option objects → typed Rust values, through serde-wasm-bindgen. Owns "is this the right JS type" errors,
+//! each naming its field (`err.field === 'limit'`); value rules live in the core.
 
-use crate::config::checked_key;
-use crate::error::Error;
-use crate::model::{Nullable, RawJson, TokenFormat};
-use crate::secret::Secret;
-use js_sys::{Array, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use crate::core::config::{Config, MACHINE_ID_SHAPE, TOKEN_ID_SHAPE};
+use crate::core::error::Error;
+use crate::core::guard::GuardSettings;
+use crate::core::model::Nullable;
+use crate::core::secret::Secret;
+use js_sys::{Array, Object, Reflect, JSON};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
 
-/// Largest integer a JS number holds exactly.
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+const MILLISECONDS: &str = "a non-negative number of milliseconds";
 
-/// An options object (or `undefined`, read as empty).
-pub(crate) struct Options(Option<js_sys::Object>);
+/// Every option of the JS API and what it must be: the field and message of its `invalid_argument` error.
+const FIELDS: [(&str, &str); 25] = [
+    ("options", "an options object"),
+    ("secondsUntilExpiration", "a number greater than 0 and at most 9007199254740991 (2^53 - 1), or null"),
+    ("claims", "a JSON-serialisable value"),
+    ("tokenFormat", "'opaque' or 'jwt'"),
+    ("minRemainingTtlSeconds", "a non-negative integer"),
+    ("machineSecretKey", "a string key"),
+    ("secretKey", "a string key"),
+    ("subject", MACHINE_ID_SHAPE),
+    ("revoked", "a boolean"),
+    ("expired", "a boolean"),
+    ("limit", "an integer from 1 to 100"),
+    ("offset", "a non-negative integer"),
+    ("m2mTokenId", TOKEN_ID_SHAPE),
+    ("revocationReason", "a string or null"),
+    ("token", "a non-empty string of at most 8192 bytes"),
+    ("apiUrl", "an http:// or https:// URL"),
+    ("apiVersion", "a path segment such as v1"),
+    ("timeoutMs", "a positive number of milliseconds, at most 2147483647"),
+    ("maxRetries", "an integer from 0 to 10"),
+    ("jwtKey", "a PEM public key"),
+    ("machineId", MACHINE_ID_SHAPE),
+    ("clockSkewMs", MILLISECONDS),
+    ("cacheTtlMs", MILLISECONDS),
+    ("negativeCacheTtlMs", MILLISECONDS),
+    ("cache", "a boolean"),
+];
 
-impl Options {
-    /// Accepts a plain object, or `undefined`/`null` as "no options". Anything else is `invalid_argument`.
-    pub fn new(value: JsValue, name: &'static str) -> Result<Options, Error> {
-        if value.is_undefined() || value.is_null() {
-            return Ok(Options(None));
-        }
-        if !value.is_object() || Array::is_array(&value) || value.is_function() {
-            return Err(Error::invalid(name, "an options object"));
-        }
-        Ok(Options(Some(value.unchecked_into())))
+/// `invalid_argument` for the option `name` (an unknown name is the options object itself).
+pub(crate) fn invalid(name: &str) -> Error {
+    let (field, expected) =
+        FIELDS.iter().find(|(f, _)| *f == name).copied().unwrap_or(("options", "an options object"));
+    Error::invalid(field, expected)
+}
+
+/// True for `undefined` and `null`: no options.
+fn is_absent(value: &JsValue) -> bool {
+    value.is_undefined() || value.is_null()
+}
+
+/// Reads an options object (`undefined` and `null` read as `{}`): anything but a plain object is `options`,
+/// a field of the wrong JS type is that field.
+pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
+    if !is_absent(value) && (!value.is_object() || Array::is_array(value) || value.is_function()) {
+        return Err(invalid("options"));
+    }
+    let object = if is_absent(value) { Object::new().into() } else { value.clone() };
+    serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(object)).map_err(|e| {
+        let path = e.path().to_string();
+        invalid(path.split(['.', '[']).next().unwrap_or(""))
+    })
+}
+
+/// The `claims` option, read with the runtime's own `JSON.stringify` (so `toJSON`, cycles and BigInts behave
+/// as JSON does), then parsed: absent, `null`, or a JSON value.
+pub(crate) fn claims(options: &JsValue) -> Result<Nullable<serde_json::Value>, Error> {
+    if is_absent(options) {
+        return Ok(Nullable::Absent);
+    }
+    let value = Reflect::get(options, &JsValue::from_str("claims")).map_err(|_| invalid("claims"))?;
+    if value.is_undefined() {
+        return Ok(Nullable::Absent);
+    }
+    if value.is_null() {
+        return Ok(Nullable::Null);
+    }
+    let text = JSON::stringify(&value).ok().and_then(|s| s.as_string()).ok_or(invalid("claims"))?;
+    serde_json::from_str(&text).map(Nullable::Value).map_err(|_| invalid("claims"))
+}
+
+/// The options that configure a client (`new ClerkM2M(o)`), which `verifyRequest` also takes.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ClientOptions {
+    #[serde(default)]
+    machine_secret_key: Option<Secret>,
+    #[serde(default)]
+    secret_key: Option<Secret>,
+    #[serde(default)]
+    api_url: Option<String>,
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<f64>,
+    #[serde(default)]
+    max_retries: Option<u32>,
+    /// A PEM public key for JWTs: a guard setting, accepted by the client too.
+    #[serde(default)]
+    pub jwt_key: Option<String>,
+}
+
+impl ClientOptions {
+    /// True when any option that configures the client is set (`jwtKey` aside).
+    pub fn overrides_client(&self) -> bool {
+        self.machine_secret_key.is_some()
+            || self.secret_key.is_some()
+            || self.api_url.is_some()
+            || self.api_version.is_some()
+            || self.timeout_ms.is_some()
+            || self.max_retries.is_some()
     }
 
-    /// The raw field (`undefined` when absent). A throwing getter is `invalid_argument`.
-    fn get(&self, field: &'static str) -> Result<JsValue, Error> {
-        match &self.0 {
-            None => Ok(JsValue::UNDEFINED),
-            Some(obj) => {
-                Reflect::get(obj, &JsValue::from_str(field)).map_err(|_| Error::invalid(field, "a readable value"))
+    /// `base` with the options that are set applied; validated by `Client::new` later.
+    pub fn apply(&self, base: &Config) -> Result<Config, Error> {
+        let mut cfg = base.clone();
+        if let Some(key) = &self.machine_secret_key {
+            cfg.machine_secret_key = Some(key.clone());
+        }
+        if let Some(key) = &self.secret_key {
+            cfg.secret_key = Some(key.clone());
+        }
+        if let Some(url) = &self.api_url {
+            cfg.api_url.clone_from(url);
+        }
+        if let Some(version) = &self.api_version {
+            cfg.api_version.clone_from(version);
+        }
+        if let Some(ms) = self.timeout_ms {
+            if !(ms > 0.0 && ms <= f64::from(i32::MAX)) {
+                return Err(invalid("timeoutMs"));
             }
+            cfg.timeout_ms = ms.ceil() as u32;
         }
+        if let Some(retries) = self.max_retries {
+            cfg.max_retries = retries;
+        }
+        Ok(cfg)
     }
+}
 
-    /// A field that may be absent, `null`, or a value.
-    fn nullable(&self, field: &'static str) -> Result<Nullable<JsValue>, Error> {
-        let v = self.get(field)?;
-        Ok(if v.is_undefined() {
-            Nullable::Absent
-        } else if v.is_null() {
-            Nullable::Null
-        } else {
-            Nullable::Value(v)
+/// The guard's own options of `verifyRequest` (the client's are read by [`ClientOptions`]).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GuardOptions {
+    #[serde(default)]
+    machine_id: Option<String>,
+    #[serde(default)]
+    clock_skew_ms: Option<f64>,
+    #[serde(default)]
+    cache: Option<bool>,
+    #[serde(default)]
+    cache_ttl_ms: Option<f64>,
+    #[serde(default)]
+    negative_cache_ttl_ms: Option<f64>,
+}
+
+fn milliseconds(value: Option<f64>, field: &'static str, default: u32) -> Result<u32, Error> {
+    match value {
+        Some(v) if v >= 0.0 && v <= f64::from(u32::MAX) => Ok(v.ceil() as u32),
+        Some(_) => Err(invalid(field)),
+        None => Ok(default),
+    }
+}
+
+impl GuardOptions {
+    /// The settings, with `jwt_key` as given.
+    pub fn settings(self, jwt_key: Option<String>) -> Result<GuardSettings, Error> {
+        let d = GuardSettings::default();
+        Ok(GuardSettings {
+            jwt_key,
+            machine_id: self.machine_id,
+            clock_skew_ms: milliseconds(self.clock_skew_ms, "clockSkewMs", d.clock_skew_ms)?,
+            cache: self.cache.unwrap_or(d.cache),
+            cache_ttl_ms: milliseconds(self.cache_ttl_ms, "cacheTtlMs", d.cache_ttl_ms)?,
+            negative_cache_ttl_ms: milliseconds(
+                self.negative_cache_ttl_ms,
+                "negativeCacheTtlMs",
+                d.negative_cache_ttl_ms,
+            )?,
         })
-    }
-
-    /// The field's value, `None` when absent or `null`.
-    pub fn raw(&self, field: &'static str) -> Result<Option<JsValue>, Error> {
-        self.optional(field)
-    }
-
-    /// True when any of `fields` is set (neither absent nor `null`).
-    pub fn has_any(&self, fields: &[&'static str]) -> Result<bool, Error> {
-        for field in fields {
-            if self.optional(field)?.is_some() {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// A field where `null` means the same as absent.
-    fn optional(&self, field: &'static str) -> Result<Option<JsValue>, Error> {
-        Ok(self.nullable(field)?.value().cloned())
-    }
-
-    /// A required string.
-    pub fn required_string(&self, field: &'static str, expected: &'static str) -> Result<String, Error> {
-        self.optional(field)?.and_then(|v| v.as_string()).ok_or(Error::invalid(field, expected))
-    }
-
-    /// An optional string.
-    pub fn string(&self, field: &'static str, expected: &'static str) -> Result<Option<String>, Error> {
-        self.optional(field)?.map(|v| v.as_string().ok_or(Error::invalid(field, expected))).transpose()
-    }
-
-    /// A string that may be sent as `null`.
-    pub fn nullable_string(&self, field: &'static str) -> Result<Nullable<String>, Error> {
-        match self.nullable(field)? {
-            Nullable::Value(v) => v.as_string().map(Nullable::Value).ok_or(Error::invalid(field, "a string or null")),
-            Nullable::Null => Ok(Nullable::Null),
-            Nullable::Absent => Ok(Nullable::Absent),
-        }
-    }
-
-    /// An optional boolean.
-    pub fn boolean(&self, field: &'static str) -> Result<Option<bool>, Error> {
-        self.optional(field)?.map(|v| v.as_bool().ok_or(Error::invalid(field, "a boolean"))).transpose()
-    }
-
-    /// An optional JS number (any, NaN included: value rules are checked later).
-    pub fn number(&self, field: &'static str, expected: &'static str) -> Result<Option<f64>, Error> {
-        self.optional(field)?.map(|v| v.as_f64().ok_or(Error::invalid(field, expected))).transpose()
-    }
-
-    /// A number that may be sent as `null`.
-    pub fn nullable_number(&self, field: &'static str, expected: &'static str) -> Result<Nullable<f64>, Error> {
-        match self.nullable(field)? {
-            Nullable::Value(v) => v.as_f64().map(Nullable::Value).ok_or(Error::invalid(field, expected)),
-            Nullable::Null => Ok(Nullable::Null),
-            Nullable::Absent => Ok(Nullable::Absent),
-        }
-    }
-
-    /// An optional non-negative safe integer.
-    pub fn integer(&self, field: &'static str, expected: &'static str) -> Result<Option<u64>, Error> {
-        match self.number(field, expected)? {
-            None => Ok(None),
-            Some(n) if n.is_finite() && n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER).contains(&n) => Ok(Some(n as u64)),
-            Some(_) => Err(Error::invalid(field, expected)),
-        }
-    }
-
-    /// An optional key: a string; empty counts as absent; it must be header-safe.
-    pub fn key(&self, field: &'static str) -> Result<Option<Secret>, Error> {
-        let key = self.string(field, "a string key")?.map(Secret::from);
-        checked_key(key, field)
-    }
-
-    /// `opaque` or `jwt`.
-    pub fn token_format(&self, field: &'static str) -> Result<Option<TokenFormat>, Error> {
-        const EXPECTED: &str = "'opaque' or 'jwt'";
-        self.string(field, EXPECTED)?.map(|s| TokenFormat::parse(&s).ok_or(Error::invalid(field, EXPECTED))).transpose()
-    }
-
-    /// Any JSON-serialisable value (or `null`), kept as raw JSON text.
-    pub fn json(&self, field: &'static str) -> Result<Nullable<RawJson>, Error> {
-        const EXPECTED: &str = "a JSON-serialisable value";
-        match self.nullable(field)? {
-            Nullable::Value(v) => {
-                let text =
-                    JSON::stringify(&v).ok().and_then(|s| s.as_string()).ok_or(Error::invalid(field, EXPECTED))?;
-                RawJson::parse(&text).map(Nullable::Value).ok_or(Error::invalid(field, EXPECTED))
-            }
-            Nullable::Null => Ok(Nullable::Null),
-            Nullable::Absent => Ok(Nullable::Absent),
-        }
     }
 }

@@ -284,6 +284,7 @@ async function admin(req, res, path) {
   if (path === '/__admin/faults' && req.method === 'POST') { faults.push({ times: 1, ...body }); return send(res, 200, { queued: faults.length }); }
   if (path === '/__admin/faults' && req.method === 'DELETE') { faults = []; return send(res, 200, {}); }
   if (path === '/__admin/config' && req.method === 'POST') { config = { ...config, ...body }; return send(res, 200, config); }
+  if (path === '/__admin/hanging' && req.method === 'GET') return send(res, 200, { open: hanging.size });
   if (path === '/__admin/reset' && req.method === 'POST') { resetState(); return send(res, 200, {}); }
   if (path === '/__admin/tokens' && req.method === 'GET') return send(res, 200, [...tokens.values()].map((t) => publicToken(t)));
   send(res, 404, { error: 'unknown admin route' });
@@ -309,6 +310,7 @@ function takeFault(method, path) {
 }
 
 const sockets = new Set();
+const hanging = new Set();
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   if (url.pathname.startsWith('/__admin/')) return admin(req, res, url.pathname).catch(() => send(res, 400, { error: 'bad admin request' }));
@@ -323,7 +325,11 @@ const server = http.createServer(async (req, res) => {
   const fault = takeFault(req.method, path) ?? chaosFault(path);
   if (fault) {
     if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (fault.hang) return; // never answer; the socket is destroyed when the server stops
+    if (fault.hang) {
+      // Never answer; counted until the client gives up (aborts) or the server stops.
+      hanging.add(res);
+      return res.on('close', () => hanging.delete(res));
+    }
     if (fault.reset) return req.socket.destroy();
     if (fault.truncated) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });

@@ -1,10 +1,11 @@
 //! Secrets — API keys and tokens — in one type that never prints its value.
 //! Owns redaction; must not offer any way to format the value except `expose`.
 
-use core::fmt;
+use serde::{Deserialize, Deserializer, Serializer};
+use std::fmt;
 
 /// A key or token. `Debug` prints `Secret([redacted])`; there is no `Display`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(Box<str>);
 
 impl Secret {
@@ -39,6 +40,20 @@ impl From<&str> for Secret {
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Secret::new(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret::from)
+    }
+}
+
+/// Writes the secret's value: for the one field that must carry it out (the `token` of a created token).
+pub(crate) fn serialize_exposed<S: Serializer>(secret: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(value) => s.serialize_str(value.expose()),
+        None => s.serialize_none(),
     }
 }
 

@@ -1,14 +1,102 @@
-//! The verification cache: finished results keyed by a SHA-256 digest (never the token), each with its own
-//! expiry, at most `capacity` entries with the least recently used evicted first. Pure: time is a parameter.
+//! The verification cache and its policy: finished verdicts keyed by a SHA-256 digest of the configuration and
+//! the token (never the token), how long each may be reused, and the format of shared-store entries. Pure: time
+//! is a parameter.
 
+use super::outcome::Identity;
+use super::GuardSettings;
+use crate::core::reason::Reason;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 /// The default bound on entries.
 pub const DEFAULT_CAPACITY: usize = 10_000;
 
 /// A 32-byte digest.
 pub type Digest = [u8; 32];
+
+/// Workers KV refuses `expirationTtl` below 60 s; entries carry their own deadline, so a longer store TTL is safe.
+pub const MIN_STORE_TTL_S: u32 = 60;
+
+/// SHA-256 of `parts`, each followed by a zero byte (so `["ab", "c"]` and `["a", "bc"]` differ).
+pub fn digest_of(parts: &[&[u8]]) -> Digest {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part);
+        h.update([0]);
+    }
+    h.finalize().into()
+}
+
+/// A finished result: only finished results are shared between requests, never in-flight work.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// The token was verified; this is who it belongs to.
+    Accepted(Rc<Identity>),
+    /// The token was definitively refused.
+    Rejected(Reason),
+}
+
+/// Until when a verdict may be reused: verified results until the earlier of their expiration and the cache TTL;
+/// definitive rejections for the negative TTL. `None`: not at all.
+pub fn cache_until(verdict: &Verdict, now_ms: f64, settings: &GuardSettings) -> Option<f64> {
+    let until = match verdict {
+        Verdict::Accepted(identity) => {
+            let ttl_end = now_ms + f64::from(settings.cache_ttl_ms);
+            identity.expiration.map_or(ttl_end, |exp| ttl_end.min(exp as f64))
+        }
+        Verdict::Rejected(_) => now_ms + f64::from(settings.negative_cache_ttl_ms),
+    };
+    (until > now_ms).then_some(until)
+}
+
+/// The key under which a verdict is kept in a shared store.
+pub fn store_key(digest: &Digest) -> String {
+    ["clerk-m2m-edge:v1:", &hex::encode(digest)].concat()
+}
+
+/// A verdict as a shared store holds it: `{"until":…,"identity":{…}}` or `{"until":…,"reason":"…"}`, where
+/// `until` is the entry's own deadline in milliseconds (the store's TTL may be longer).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredVerdict {
+    until: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    identity: Option<Identity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<Reason>,
+}
+
+/// The store entry for `verdict`, live until `until_ms`, and the TTL to ask the store for.
+pub fn stored_entry(verdict: &Verdict, until_ms: f64, now_ms: f64) -> Option<(String, u32)> {
+    let entry = StoredVerdict {
+        until: until_ms.ceil() as i64,
+        identity: match verdict {
+            Verdict::Accepted(identity) => Some((**identity).clone()),
+            Verdict::Rejected(_) => None,
+        },
+        reason: match verdict {
+            Verdict::Accepted(_) => None,
+            Verdict::Rejected(reason) => Some(*reason),
+        },
+    };
+    let ttl_s = (((until_ms - now_ms) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S);
+    serde_json::to_string(&entry).ok().map(|text| (text, ttl_s))
+}
+
+/// Reads a store entry: the verdict and its deadline, or `None` when the entry is not one of ours or has passed.
+pub fn read_stored(text: &str, now_ms: f64) -> Option<(Verdict, f64)> {
+    let entry: StoredVerdict = serde_json::from_str(text).ok()?;
+    let verdict = match (entry.identity, entry.reason) {
+        (Some(identity), None) => Verdict::Accepted(Rc::new(identity)),
+        (None, Some(reason)) => Verdict::Rejected(reason),
+        _ => return None,
+    };
+    let until = entry.until as f64;
+    (until > now_ms).then_some((verdict, until))
+}
 
 /// Digests are already uniform: hash them by their first 8 bytes (mixed, so structured keys spread too)
 /// instead of SipHashing 32 bytes again.
@@ -66,11 +154,6 @@ impl<V: Clone> TtlLru<V> {
     /// How many entries are held (expired ones included until touched or evicted).
     pub fn len(&self) -> usize {
         self.index.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
     }
 
     /// The live value for `key`, marking it most recently used; an expired entry is dropped.
@@ -163,6 +246,64 @@ impl<V: Clone> TtlLru<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::model::TokenFormat;
+
+    fn identity(expiration: Option<i64>) -> Rc<Identity> {
+        Rc::new(Identity {
+            token_format: TokenFormat::Opaque,
+            id: "mt_1".into(),
+            subject: "mch_1".into(),
+            scopes: vec!["mch_2".into()],
+            claims: Some(serde_json::json!({"a":[1]})),
+            expiration,
+        })
+    }
+
+    #[test]
+    fn policy_bounds_each_verdict() {
+        let s = GuardSettings::default();
+        assert_eq!(cache_until(&Verdict::Accepted(identity(None)), 1000.0, &s), Some(31_000.0));
+        assert_eq!(cache_until(&Verdict::Accepted(identity(Some(2000))), 1000.0, &s), Some(2000.0));
+        assert_eq!(cache_until(&Verdict::Accepted(identity(Some(1000))), 1000.0, &s), None);
+        assert_eq!(cache_until(&Verdict::Rejected(Reason::TokenInvalid), 1000.0, &s), Some(6000.0));
+        let off = GuardSettings { negative_cache_ttl_ms: 0, ..GuardSettings::default() };
+        assert_eq!(cache_until(&Verdict::Rejected(Reason::TokenInvalid), 1000.0, &off), None);
+    }
+
+    #[test]
+    fn store_entries_round_trip_and_carry_their_deadline() {
+        let (text, ttl) = stored_entry(&Verdict::Accepted(identity(None)), 31_000.5, 1000.0).unwrap();
+        assert_eq!(ttl, MIN_STORE_TTL_S);
+        let (verdict, until) = read_stored(&text, 1000.0).unwrap();
+        assert!(
+            matches!(verdict, Verdict::Accepted(ref i) if i.subject == "mch_1" && i.claims == identity(None).claims)
+        );
+        assert_eq!(until, 31_001.0);
+        assert!(read_stored(&text, 31_001.0).is_none(), "past its own deadline");
+        let (text, _) = stored_entry(&Verdict::Rejected(Reason::TokenRevoked), 600_000.0, 0.0).unwrap();
+        assert_eq!(text, r#"{"until":600000,"reason":"token-revoked"}"#);
+        assert!(matches!(read_stored(&text, 0.0), Some((Verdict::Rejected(Reason::TokenRevoked), _))));
+        for bad in [
+            "",
+            "{}",
+            r#"{"until":9e15}"#,
+            r#"{"until":1e15,"reason":"nope"}"#,
+            r#"{"until":1e15,"reason":"token-invalid","x":1}"#,
+        ] {
+            assert!(read_stored(bad, 0.0).is_none(), "{bad}");
+        }
+        assert_eq!(store_key(&[0xab; 32]), format!("clerk-m2m-edge:v1:{}", "ab".repeat(32)));
+    }
+
+    #[test]
+    fn digests_separate_their_parts() {
+        assert_ne!(digest_of(&[b"ab", b"c"]), digest_of(&[b"a", b"bc"]));
+        assert_eq!(
+            hex::encode(digest_of(&[])),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "SHA-256 of nothing"
+        );
+    }
 
     fn key(n: u32) -> Digest {
         let mut d = [0u8; 32];
@@ -219,6 +360,6 @@ mod tests {
         c.insert(key(2), 2, 10.0);
         assert_eq!((c.len(), c.get(&key(2), 0.0)), (1, Some(2)));
         c.clear();
-        assert!(c.is_empty());
+        assert_eq!(c.len(), 0);
     }
 }

@@ -1,7 +1,7 @@
 //! Extracts the bearer token from an `Authorization` header value (RFC 6750 §2.1), refusing anything ambiguous.
 //! Pure; never looks anywhere but that one header.
 
-use crate::reason::Reason;
+use crate::core::reason::Reason;
 
 /// Header values longer than this are refused without being parsed further.
 pub const MAX_HEADER_BYTES: usize = 8192;

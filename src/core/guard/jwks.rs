@@ -1,10 +1,11 @@
-//! Verification keys: the instance JWKS (parsing, key selection, when to refetch) and a PEM public key given as
-//! `jwtKey`. Pure: importing a key into WebCrypto is [`crate::crypto`]'s job.
+//! Verification keys: the instance JWKS (parsing, key selection, and when to fetch it as a pure state machine,
+//! [`JwksState::decide`]) and a PEM public key given as `jwtKey`. Pure: importing a key into WebCrypto and
+//! fetching the JWKS are the edge's job.
 
 use super::jwt::Alg;
-use crate::encoding::base64_decode;
-use crate::error::Error;
-use crate::json::{self, Value};
+use crate::core::encoding::pem_body_decode;
+use crate::core::error::Error;
+use serde::Deserialize;
 
 /// How long a fetched JWKS is trusted.
 pub const JWKS_TTL_MS: f64 = 5.0 * 60.0 * 1000.0;
@@ -12,11 +13,13 @@ pub const JWKS_TTL_MS: f64 = 5.0 * 60.0 * 1000.0;
 pub const JWKS_REFETCH_COOLDOWN_MS: f64 = 30_000.0;
 
 /// An RSA signing key from the JWKS.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct RsaJwk {
     /// Key id (`ins_…`).
+    #[serde(default)]
     pub kid: Option<String>,
     /// The algorithm the key is restricted to, when the JWKS says.
+    #[serde(default)]
     pub alg: Option<String>,
     /// Modulus, base64url.
     pub n: String,
@@ -24,18 +27,29 @@ pub struct RsaJwk {
     pub e: String,
 }
 
+/// The members of a JWK that decide whether it is an RSA signature key.
+#[derive(Deserialize)]
+struct KeyKind {
+    kty: String,
+    #[serde(default, rename = "use")]
+    usage: Option<String>,
+}
+
 /// The RSA signature keys of a JWKS document; other key types (and keys missing `n` or `e`) are ignored.
 pub fn parse_jwks(body: &str) -> Result<Vec<RsaJwk>, Error> {
-    let doc = json::parse(body);
-    let keys = doc
-        .as_ref()
-        .and_then(|d| d.get("keys")?.as_array())
-        .ok_or(Error::InvalidResponse { detail: "the JWKS is not a key set" })?;
-    let text = |k: &Value<'_>, name: &str| k.get(name).and_then(Value::as_str).map(str::to_owned);
-    Ok(keys
-        .iter()
-        .filter(|k| text(k, "kty").as_deref() == Some("RSA") && text(k, "use").is_none_or(|u| u == "sig"))
-        .filter_map(|k| Some(RsaJwk { kid: text(k, "kid"), alg: text(k, "alg"), n: text(k, "n")?, e: text(k, "e")? }))
+    #[derive(Deserialize)]
+    struct Jwks {
+        keys: Vec<serde_json::Value>,
+    }
+    let doc: Jwks =
+        serde_json::from_str(body).map_err(|_| Error::InvalidResponse { detail: "the JWKS is not a key set" })?;
+    Ok(doc
+        .keys
+        .into_iter()
+        .filter(|k| {
+            KeyKind::deserialize(k).is_ok_and(|kind| kind.kty == "RSA" && kind.usage.is_none_or(|u| u == "sig"))
+        })
+        .filter_map(|k| RsaJwk::deserialize(k).ok())
         .collect())
 }
 
@@ -62,22 +76,44 @@ pub fn select_key<'a>(keys: &'a [RsaJwk], kid: Option<&str>, alg: Alg) -> Result
     }
 }
 
-/// When a cached JWKS must be fetched again.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct JwksClock {
-    /// When the keys in hand were fetched (`None`: no keys yet).
-    pub fetched_at_ms: Option<f64>,
+/// What to do for a token's key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JwksDecision {
+    /// Verify with this key.
+    Use(RsaJwk),
+    /// Fetch the JWKS (none yet, stale, or an unknown `kid` after the cooldown), then decide again.
+    Fetch,
+    /// No key fits and fetching again may not help yet: the token is invalid.
+    Reject,
 }
 
-impl JwksClock {
-    /// True when there are no keys, or they are older than [`JWKS_TTL_MS`].
-    pub fn is_stale(&self, now_ms: f64) -> bool {
-        self.fetched_at_ms.is_none_or(|t| now_ms - t >= JWKS_TTL_MS || now_ms < t)
+/// The JWKS in hand and when it was fetched: decides, given the time, between using a key, fetching, and
+/// refusing. A fetch caused by an unknown `kid` happens at most once per [`JWKS_REFETCH_COOLDOWN_MS`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JwksState {
+    keys: Vec<RsaJwk>,
+    fetched_at_ms: Option<f64>,
+}
+
+impl JwksState {
+    /// The keys for a token with `kid` and `alg`, at `now_ms`.
+    pub fn decide(&self, now_ms: f64, kid: Option<&str>, alg: Alg) -> JwksDecision {
+        let Some(fetched) = self.fetched_at_ms else { return JwksDecision::Fetch };
+        let age = now_ms - fetched;
+        // A clock that went backwards makes the keys stale too.
+        if !(0.0..JWKS_TTL_MS).contains(&age) {
+            return JwksDecision::Fetch;
+        }
+        match select_key(&self.keys, kid, alg) {
+            Ok(key) => JwksDecision::Use(key.clone()),
+            Err(KeyLookup::UnknownKid) if age >= JWKS_REFETCH_COOLDOWN_MS => JwksDecision::Fetch,
+            Err(_) => JwksDecision::Reject,
+        }
     }
 
-    /// True when an unknown `kid` may trigger a fetch: the keys are at least [`JWKS_REFETCH_COOLDOWN_MS`] old.
-    pub fn may_refetch_for_unknown_kid(&self, now_ms: f64) -> bool {
-        self.fetched_at_ms.is_none_or(|t| now_ms - t >= JWKS_REFETCH_COOLDOWN_MS || now_ms < t)
+    /// Records a fetched key set.
+    pub fn fetched(&mut self, keys: Vec<RsaJwk>, now_ms: f64) {
+        *self = JwksState { keys, fetched_at_ms: Some(now_ms) };
     }
 }
 
@@ -94,7 +130,7 @@ pub fn parse_pem_public_key(pem: &str) -> Result<Vec<u8>, Error> {
         None if text.starts_with("-----") => return Err(Error::invalid("jwtKey", EXPECTED)),
         None => text,
     };
-    let der = base64_decode(body).ok_or(Error::invalid("jwtKey", EXPECTED))?;
+    let der = pem_body_decode(body).ok_or(Error::invalid("jwtKey", EXPECTED))?;
     // SEQUENCE … OID 1.2.840.113549.1.1.1 (rsaEncryption)
     const RSA_OID: [u8; 11] = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
     let is_rsa_spki = der.first() == Some(&0x30) && der.windows(RSA_OID.len()).take(32).any(|w| w == RSA_OID);
@@ -109,13 +145,18 @@ pub(crate) mod tests {
     use super::*;
 
     /// A 2048-bit RSA public key (SPKI PEM) whose private half signs the fixtures of the guard's tests.
-    pub const TEST_PUBLIC_PEM: &str = include_str!("../../tests/fixtures/test-rsa-public.pem");
+    pub const TEST_PUBLIC_PEM: &str = include_str!("../../../tests/fixtures/test-rsa-public.pem");
+
+    fn k(kid: &str, alg: Option<&str>) -> RsaJwk {
+        RsaJwk { kid: Some(kid.into()), alg: alg.map(Into::into), n: "n".into(), e: "e".into() }
+    }
 
     #[test]
     fn jwks_keeps_rsa_signature_keys() {
         let body = r#"{"keys":[{"kid":"ins_1","kty":"RSA","alg":"RS256","use":"sig","n":"AQAB","e":"AQAB"},
             {"kid":"ins_2","kty":"EC","crv":"P-256","x":"a","y":"b"},{"kid":"ins_3","kty":"RSA","use":"enc","n":"a","e":"b"},
-            {"kid":"ins_4","kty":"RSA"},{"kid":"ins_5","kty":"oct","k":"secret"}]}"#;
+            {"kid":"ins_4","kty":"RSA"},{"kid":"ins_5","kty":"oct","k":"secret"},{"kid":6,"kty":"RSA","n":"a","e":"b"},
+            "not a key"]}"#;
         let keys = parse_jwks(body).unwrap();
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].kid.as_deref(), Some("ins_1"));
@@ -125,12 +166,6 @@ pub(crate) mod tests {
 
     #[test]
     fn key_selection() {
-        let k = |kid: &str, alg: Option<&str>| RsaJwk {
-            kid: Some(kid.into()),
-            alg: alg.map(Into::into),
-            n: "n".into(),
-            e: "e".into(),
-        };
         let keys = [k("ins_1", Some("RS256")), k("ins_2", None)];
         assert_eq!(select_key(&keys, Some("ins_1"), Alg::Rs256).unwrap().kid.as_deref(), Some("ins_1"));
         assert_eq!(select_key(&keys, Some("ins_2"), Alg::Rs512).unwrap().kid.as_deref(), Some("ins_2"));
@@ -141,15 +176,21 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn refetch_policy() {
-        let none = JwksClock::default();
-        assert!(none.is_stale(0.0) && none.may_refetch_for_unknown_kid(0.0));
-        let c = JwksClock { fetched_at_ms: Some(1_000_000.0) };
-        assert!(!c.is_stale(1_000_000.0 + JWKS_TTL_MS - 1.0));
-        assert!(c.is_stale(1_000_000.0 + JWKS_TTL_MS));
-        assert!(!c.may_refetch_for_unknown_kid(1_000_000.0 + 29_999.0));
-        assert!(c.may_refetch_for_unknown_kid(1_000_000.0 + 30_000.0));
-        assert!(c.is_stale(999_000.0), "a clock that went backwards refetches");
+    fn decide_fetches_when_empty_or_stale_and_refetches_unknown_kids_after_the_cooldown() {
+        use JwksDecision::*;
+        let t0 = 1_000_000.0;
+        let mut s = JwksState::default();
+        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs256), Fetch);
+        s.fetched(vec![k("ins_1", Some("RS256"))], t0);
+        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs256), Use(k("ins_1", Some("RS256"))));
+        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs384), Reject, "alg mismatch never refetches");
+        assert_eq!(s.decide(t0 + 29_999.0, Some("ins_9"), Alg::Rs256), Reject, "unknown kid within the cooldown");
+        assert_eq!(s.decide(t0 + 30_000.0, Some("ins_9"), Alg::Rs256), Fetch, "unknown kid after the cooldown");
+        assert_eq!(s.decide(t0 + JWKS_TTL_MS - 1.0, Some("ins_1"), Alg::Rs256), Use(k("ins_1", Some("RS256"))));
+        assert_eq!(s.decide(t0 + JWKS_TTL_MS, Some("ins_1"), Alg::Rs256), Fetch, "stale after the TTL");
+        assert_eq!(s.decide(t0 - 1.0, Some("ins_1"), Alg::Rs256), Fetch, "a clock that went backwards refetches");
+        s.fetched(vec![], t0 + 40_000.0);
+        assert_eq!(s.decide(t0 + 40_000.0, Some("ins_1"), Alg::Rs256), Reject, "just fetched: no second fetch");
     }
 
     #[test]

@@ -1,9 +1,8 @@
-//! Client configuration: keys, API location, timeouts and retries, validated once.
-//! Owns defaults and key selection; must not do I/O.
+//! Client configuration — keys, API location, timeouts and retries, validated once — and the shape checks of
+//! ids and keys (the only place they are checked). Must not do I/O.
 
-use crate::error::Error;
-use crate::secret::Secret;
-use crate::validate::is_header_safe;
+use crate::core::error::Error;
+use crate::core::secret::Secret;
 
 /// Clerk's production Backend API.
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
@@ -11,6 +10,8 @@ pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
 pub const DEFAULT_API_VERSION: &str = "v1";
 /// The per-attempt timeout.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+/// The longest per-attempt timeout (the largest delay a JS timer accepts).
+pub const MAX_TIMEOUT_MS: u32 = i32::MAX as u32;
 /// Retries after the first attempt, for operations that may repeat.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// The most retries a client may be configured with.
@@ -19,9 +20,13 @@ pub const MAX_RETRIES_LIMIT: u32 = 10;
 pub const CLERK_API_VERSION: &str = "2026-05-12";
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("clerk-m2m-edge/", env!("CARGO_PKG_VERSION"));
+/// What a machine id must look like, as error messages say it.
+pub const MACHINE_ID_SHAPE: &str = "a machine id: mch_ followed by 27 letters, digits or _";
+/// What a token id must look like, as error messages say it.
+pub const TOKEN_ID_SHAPE: &str = "a token id: mt_ followed by 32 hexadecimal digits";
 
 /// How a client reaches Clerk. Build with [`Config::default`] and set fields, then pass to `Client::new`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// The Machine Secret Key (`ak_…`): needed to create tokens; used first for the other calls.
     pub machine_secret_key: Option<Secret>,
@@ -66,8 +71,8 @@ impl Config {
         if !version_ok {
             return Err(Error::invalid("apiVersion", "a path segment such as v1"));
         }
-        if self.timeout_ms == 0 {
-            return Err(Error::invalid("timeoutMs", "a positive number of milliseconds"));
+        if self.timeout_ms == 0 || self.timeout_ms > MAX_TIMEOUT_MS {
+            return Err(Error::invalid("timeoutMs", "a positive number of milliseconds, at most 2147483647"));
         }
         if self.max_retries > MAX_RETRIES_LIMIT {
             return Err(Error::invalid("maxRetries", "an integer from 0 to 10"));
@@ -75,22 +80,24 @@ impl Config {
         Ok(self)
     }
 
-    /// The key for a call: the call's own, else the machine key, else the secret key.
+    /// The key for a call: the call's own (`machineSecretKey`, checked like the client's), else the machine key,
+    /// else the secret key.
     pub fn key_for<'a>(&'a self, per_call: Option<&'a Secret>) -> Result<&'a Secret, Error> {
-        per_call
-            .filter(|k| !k.is_empty())
-            .or(self.machine_secret_key.as_ref())
-            .or(self.secret_key.as_ref())
-            .ok_or(Error::MissingKey)
+        let per_call = per_call.filter(|k| !k.is_empty());
+        if per_call.is_some_and(|k| !is_header_safe(k.expose())) {
+            return Err(Error::invalid("machineSecretKey", "a key of visible ASCII characters without spaces"));
+        }
+        per_call.or(self.machine_secret_key.as_ref()).or(self.secret_key.as_ref()).ok_or(Error::MissingKey)
     }
 
     /// `{api_url}/{api_version}`.
     pub fn base_url(&self) -> String {
-        let mut s = String::with_capacity(self.api_url.len() + 1 + self.api_version.len());
-        s.push_str(&self.api_url);
-        s.push('/');
-        s.push_str(&self.api_version);
-        s
+        [self.api_url.as_str(), "/", &self.api_version].concat()
+    }
+
+    /// True when some key (machine or secret) is configured.
+    pub fn has_key(&self) -> bool {
+        self.machine_secret_key.is_some() || self.secret_key.is_some()
     }
 }
 
@@ -105,11 +112,38 @@ pub fn checked_key(key: Option<Secret>, field: &'static str) -> Result<Option<Se
     }
 }
 
+/// Checks an optional machine id given as the option `field`.
+pub fn checked_machine_id(id: Option<String>, field: &'static str) -> Result<Option<String>, Error> {
+    match id {
+        Some(id) if !is_machine_id(&id) => Err(Error::invalid(field, MACHINE_ID_SHAPE)),
+        other => Ok(other),
+    }
+}
+
 fn is_http_url(url: &str) -> bool {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     let Some(rest) = rest else { return false };
     let host = rest.split('/').next().unwrap_or("");
     !host.is_empty() && !host.contains('@') && url.bytes().all(|b| b.is_ascii_graphic()) && !url.contains(['?', '#'])
+}
+
+/// `mch_` followed by exactly 27 word characters (`[A-Za-z0-9_]`).
+pub fn is_machine_id(s: &str) -> bool {
+    s.strip_prefix("mch_").is_some_and(|rest| rest.len() == 27 && rest.bytes().all(is_word_byte))
+}
+
+/// `mt_` followed by exactly 32 hexadecimal digits: the id of a token (not the token itself).
+pub fn is_token_id(s: &str) -> bool {
+    s.strip_prefix("mt_").is_some_and(|rest| rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A key that can travel in an HTTP header unchanged: 1–4096 visible ASCII characters, no spaces.
+pub fn is_header_safe(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 4096 && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 #[cfg(test)]
@@ -139,6 +173,8 @@ mod tests {
         let only_sk = Config { secret_key: Some("sk_s".into()), ..Config::default() };
         assert_eq!(only_sk.key_for(None).unwrap().expose(), "sk_s");
         assert_eq!(Config::default().key_for(None).unwrap_err().code(), "missing_key");
+        let spaced = Secret::from("ak with space");
+        assert!(matches!(c.key_for(Some(&spaced)), Err(Error::InvalidArgument { field: "machineSecretKey", .. })));
     }
 
     #[test]
@@ -154,7 +190,50 @@ mod tests {
     #[test]
     fn limits() {
         assert!(Config { timeout_ms: 0, ..Config::default() }.validated().is_err());
+        assert!(Config { timeout_ms: MAX_TIMEOUT_MS + 1, ..Config::default() }.validated().is_err());
         assert!(Config { max_retries: 11, ..Config::default() }.validated().is_err());
         assert!(Config { api_version: "v1/../x".into(), ..Config::default() }.validated().is_err());
+    }
+
+    #[test]
+    fn machine_ids() {
+        assert!(is_machine_id("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk"));
+        for bad in [
+            "",
+            "mch_",
+            "mch_2xhFjEI5X2qWRvtV13BzSj8H6D",
+            "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dkk",
+            "mch_2xhFjEI5X2qWRvtV13BzSj8H6D-",
+            "MCH_2xhFjEI5X2qWRvtV13BzSj8H6Dk",
+            "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dé",
+        ] {
+            assert!(!is_machine_id(bad), "{bad}");
+        }
+        assert!(checked_machine_id(Some("mch_x".into()), "machineId").is_err());
+        assert!(checked_machine_id(None, "machineId").unwrap().is_none());
+    }
+
+    #[test]
+    fn token_ids() {
+        assert!(is_token_id("mt_f7f0ba8c3b4843ce7d85fcdd5e71853e"));
+        assert!(is_token_id("mt_F7F0BA8C3B4843CE7D85FCDD5E71853E"));
+        for bad in [
+            "mt_f7f0ba8c3b4843ce7d85fcdd5e71853",
+            "mt_f7f0ba8c3b4843ce7d85fcdd5e71853g",
+            "mt_../../m2m_tokens/verify00000000",
+            "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e/",
+            "",
+        ] {
+            assert!(!is_token_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_safe_keys() {
+        assert!(is_header_safe("sk_test_abc"));
+        for bad in ["", "a b", "a\nb", "a\rb", "ключ", "a\tb"] {
+            assert!(!is_header_safe(bad), "{bad:?}");
+        }
+        assert!(!is_header_safe(&"a".repeat(4097)));
     }
 }

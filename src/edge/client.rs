@@ -1,38 +1,16 @@
-//! The Rust client: each operation is api (build) → transport (send, with retries) → api (decode).
-//! Owns the retry loop; must not know how bytes travel (that is the [`Transport`]'s job).
+//! The Rust client: each operation is core::api (build) → transport (send, with core::retry) → core::api
+//! (decode). Owns the retry loop; must not know how bytes travel (that is the [`Transport`]'s job).
 
-use crate::api::{self, Operation};
-use crate::config::Config;
-use crate::error::Error;
-use crate::http::{HttpRequest, HttpResponse};
-use crate::model::{
+use crate::core::api::{self, Operation};
+use crate::core::config::Config;
+use crate::core::error::Error;
+use crate::core::http::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::core::model::{
     CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, RevokeTokenParams, TokenList, VerifyTokenParams,
 };
-use crate::reason::Reason;
-use crate::retry::{retry_delay_ms, Failure};
-use crate::transport::FetchTransport;
-
-/// Why a request got no answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransportError {
-    /// Refused, reset, unreachable, or the body could not be read.
-    Network,
-    /// No full answer within the timeout; the request was aborted.
-    Timeout,
-}
-
-/// What the client needs from the runtime. [`FetchTransport`] is the real one; tests script their own.
-#[allow(async_fn_in_trait)] // wasm is single-threaded: no Send bound is wanted.
-pub trait Transport {
-    /// Sends one attempt and reads the whole body, aborting after `timeout_ms`.
-    async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError>;
-    /// Waits `ms` milliseconds.
-    async fn sleep(&self, ms: u32);
-    /// Milliseconds since the Unix epoch.
-    fn now_ms(&self) -> f64;
-    /// A uniform random number in `[0, 1)`, for jitter.
-    fn random(&self) -> f64;
-}
+use crate::core::reason::Reason;
+use crate::core::retry::{retry_delay_ms, Failure};
+use crate::edge::http::FetchTransport;
 
 /// A Clerk M2M client for Rust (workers-rs) callers.
 ///
@@ -172,7 +150,7 @@ impl<T: Transport> Client<T> {
     }
 
     /// Sends a prepared request with the retry policy; the answer is 2xx or the error is returned.
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         op: Operation,
         request: &HttpRequest,
@@ -212,7 +190,7 @@ fn with_info<D>(data: D, response: HttpResponse) -> Result<HttpInfo<D>, Error> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::Nullable;
+    use crate::core::model::Nullable;
     use std::cell::RefCell;
     use std::collections::VecDeque;
     use std::future::Future;
@@ -279,27 +257,18 @@ pub(crate) mod tests {
         })
     }
 
-    /// A valid token answer; `overrides` is a JSON object whose fields replace the defaults.
+    /// A valid token answer; `overrides` is a JSON object whose fields replace or add to the defaults.
     pub fn token_json(overrides: &str) -> String {
-        let base = crate::json::parse(
+        let mut base: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
             r#"{"object":"machine_to_machine_token","id":"mt_f7f0ba8c3b4843ce7d85fcdd5e71853e",
             "subject":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","scopes":[],"claims":null,"revoked":false,
             "revocation_reason":null,"expired":false,"expiration":2000000,"last_used_at":null,"created_at":1,"updated_at":1}"#,
         )
         .unwrap();
-        let extra = crate::json::parse(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
-        let mut out = String::new();
-        let mut o = crate::json::ObjectWriter::new(&mut out);
-        for (name, value) in base.members().unwrap() {
-            o.raw(name, extra.get(name).unwrap_or(value).raw);
-        }
-        for (name, value) in extra.members().unwrap() {
-            if base.get(name).is_none() {
-                o.raw(name, value.raw);
-            }
-        }
-        o.finish();
-        out
+        let extra: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(if overrides.is_empty() { "{}" } else { overrides }).unwrap();
+        base.extend(extra);
+        serde_json::Value::Object(base).to_string()
     }
 
     fn client(answers: Vec<Result<HttpResponse, TransportError>>) -> Client<Scripted> {
@@ -413,12 +382,41 @@ pub(crate) mod tests {
             texts.push(format!("{err} {err:?} {}", err.message()));
         }
         let created = token_json(&format!(r#"{{"token":"{token}"}}"#));
-        let t = M2MToken::from_json(&crate::json::parse(&created).unwrap()).unwrap();
+        let t: M2MToken = serde_json::from_str(&created).unwrap();
         texts.push(format!("{t:?}"));
         for text in texts {
             for secret in [key, token, "sk_debug_secret_43"] {
                 assert!(!text.contains(secret), "{secret} in {text}");
             }
+        }
+    }
+
+    /// Verification decides on what decides: metadata that is missing or malformed does not fail a verify.
+    #[test]
+    fn verify_tolerates_malformed_metadata_but_not_malformed_deciding_fields() {
+        let p = || VerifyTokenParams { token: "mt_x".into(), machine_secret_key: None };
+        let meta = r#"{"created_at":"x","updated_at":null,"last_used_at":[],"claims":5,"revocation_reason":{}}"#;
+        let c = client(vec![json(200, &token_json(meta))]);
+        let t = block_on(c.verify(&p())).unwrap();
+        assert_eq!((t.created_at, t.updated_at, t.last_used_at, t.revocation_reason), (None, None, None, None));
+        assert_eq!(t.claims, Some(serde_json::json!(5)), "claims are any JSON");
+        let mut missing: serde_json::Value = serde_json::from_str(&token_json("")).unwrap();
+        for field in ["created_at", "updated_at", "last_used_at", "claims", "revocation_reason", "object"] {
+            missing.as_object_mut().unwrap().remove(field);
+        }
+        let c = client(vec![json(200, &missing.to_string())]);
+        assert!(block_on(c.verify(&p())).is_ok());
+        for deciding in [
+            r#"{"revoked":"no"}"#,
+            r#"{"expired":null}"#,
+            r#"{"expiration":"later"}"#,
+            r#"{"scopes":"mch_a"}"#,
+            r#"{"subject":7}"#,
+        ] {
+            let c = client(vec![json(200, &token_json(deciding)), json(200, &token_json(""))]);
+            let err = block_on(c.verify(&p())).unwrap_err();
+            assert!(matches!(err, Error::InvalidResponse { .. }), "{deciding}");
+            assert_eq!(c.transport.sent.borrow().len(), 1, "a malformed answer is not retried");
         }
     }
 

@@ -2,7 +2,7 @@
 //! something this guard must refuse. Pure.
 
 use super::jwt::{self, DecodedJwt};
-use crate::reason::Reason;
+use crate::core::reason::Reason;
 
 /// A token the guard can verify.
 #[derive(Debug)]
@@ -40,7 +40,7 @@ pub fn classify(token: &str) -> Result<TokenKind, Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::jwt::tests::unsigned_jwt;
+    use crate::core::guard::jwt::tests::unsigned_jwt;
 
     #[test]
     fn kinds() {

@@ -1,12 +1,13 @@
 //! What the guard decides: a verified machine identity, or a rejection with everything a response needs
 //! (status, JSON body, `WWW-Authenticate` as RFC 6750 §3 describes, `Retry-After`). Pure.
 
-use crate::json::{ObjectWriter, Value};
-use crate::model::{string_array, M2MToken, RawJson, TokenFormat};
-use crate::reason::Reason;
+use crate::core::model::{M2MToken, TokenFormat};
+use crate::core::reason::Reason;
+use serde::{Deserialize, Serialize};
 
-/// A verified machine: who called, and what the token grants.
-#[derive(Clone, Debug)]
+/// A verified machine: who called, and what the token grants. Written in the JS API's camelCase.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Identity {
     /// `opaque` or `jwt`.
     pub token_format: TokenFormat,
@@ -16,8 +17,8 @@ pub struct Identity {
     pub subject: String,
     /// The machines the token grants access to.
     pub scopes: Vec<String>,
-    /// Custom claims, raw JSON.
-    pub claims: Option<RawJson>,
+    /// Custom claims.
+    pub claims: Option<serde_json::Value>,
     /// Expiration, milliseconds since the epoch.
     pub expiration: Option<i64>,
 }
@@ -33,32 +34,6 @@ impl Identity {
             claims: token.claims.clone(),
             expiration: token.expiration,
         }
-    }
-
-    /// Appends `tokenFormat, id, subject, scopes, claims, expiration` as members of an object being written.
-    pub fn write_members(&self, o: &mut ObjectWriter<'_>) {
-        o.str("tokenFormat", self.token_format.as_str())
-            .str("id", &self.id)
-            .str("subject", &self.subject)
-            .str_array("scopes", &self.scopes)
-            .raw("claims", self.claims.as_ref().map_or("null", RawJson::get))
-            .opt_int("expiration", self.expiration);
-    }
-
-    /// Reads what [`Identity::write_members`] wrote.
-    pub fn from_json(v: &Value<'_>) -> Option<Identity> {
-        let text = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
-        Some(Identity {
-            token_format: TokenFormat::parse(v.get("tokenFormat")?.as_str()?)?,
-            id: text("id")?,
-            subject: text("subject")?,
-            scopes: string_array(v.get("scopes")?)?,
-            claims: v.get_non_null("claims").map(RawJson::from_value),
-            expiration: match v.get_non_null("expiration") {
-                Some(e) => Some(e.as_i64()?),
-                None => None,
-            },
-        })
     }
 
     /// True when `machine_id` is among the token's scopes.
@@ -93,8 +68,7 @@ impl Rejection {
 
     /// `{"error":"<reason>","message":"…"}`.
     pub fn body(&self) -> String {
-        // Reasons and messages are fixed ASCII without quotes or backslashes: no escaping needed.
-        ["{\"error\":\"", self.reason.as_str(), "\",\"message\":\"", self.reason.message(), "\"}"].concat()
+        serde_json::json!({ "error": self.reason.as_str(), "message": self.reason.message() }).to_string()
     }
 
     /// The `WWW-Authenticate` challenge for 401 and 403 (RFC 6750 §3): no error code when no token was sent
@@ -147,11 +121,10 @@ mod tests {
 
     #[test]
     fn bodies_are_json_for_every_reason() {
-        for reason in crate::reason::ALL {
+        for reason in crate::core::reason::ALL {
             let text = Rejection::from(reason).body();
-            let body = crate::json::parse(&text).unwrap();
-            assert_eq!(body.get("error").unwrap().as_str(), Some(reason.as_str()));
-            assert_eq!(body.get("message").unwrap().as_str(), Some(reason.message()));
+            let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(body, serde_json::json!({ "error": reason.as_str(), "message": reason.message() }));
         }
     }
 }

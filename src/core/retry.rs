@@ -1,7 +1,7 @@
 //! When a failed attempt may be repeated, and after how long: exponential backoff with jitter, `Retry-After`.
 //! Pure policy; must not sleep or send.
 
-use crate::api::Operation;
+use crate::core::api::Operation;
 
 /// First backoff step.
 pub const BASE_DELAY_MS: u32 = 200;

@@ -1,16 +1,20 @@
-//! JWT-format M2M tokens: decoding (RFC 7515 compact form) and the rules a token must pass before and after
-//! its signature is checked. Pure: the signature itself is checked by [`crate::crypto`].
+//! JWT-format M2M tokens: decoding (RFC 7515 compact form) and the rules a token must pass around its signature
+//! check. Pure: the signature itself is checked by the edge's WebCrypto.
 
-use crate::encoding::base64url_decode;
-use crate::json::{self, Value};
-use crate::model::{string_array, M2MToken, RawJson};
-use crate::reason::Reason;
+use crate::core::encoding::base64url_decode;
+use crate::core::model::M2MToken;
+use crate::core::reason::Reason;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use std::fmt;
 
 /// The `cat` header of Clerk's M2M JWTs. Older tokens carry none.
 pub const M2M_CATEGORY: &str = "cl_B7d4PD333AAA";
 
-/// Claims that are not custom claims.
-const REGISTERED: [&str; 8] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scopes"];
+/// The structural claims Clerk adds to every M2M JWT: mapped onto the token object's own fields and left out of
+/// `claims` (as `M2MToken.fromJwtPayload` of `@clerk/backend` does). `aud` and `scopes` stay in `claims`.
+pub const STRUCTURAL_CLAIMS: [&str; 6] = ["iss", "sub", "exp", "nbf", "iat", "jti"];
 
 /// The signature algorithms accepted: RSASSA-PKCS1-v1_5 with SHA-2. Never `none`, never HMAC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,39 +57,55 @@ impl Alg {
     }
 }
 
+/// A JSON object whose member names are all distinct: two parsers must never disagree on what a signed header
+/// or claim set says, so a duplicate name (at the top level) makes the token malformed. Arrays and other values
+/// are refused too.
+#[derive(Debug)]
+pub struct StrictObject(pub Map<String, Value>);
+
+impl<'de> Deserialize<'de> for StrictObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = StrictObject;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object without duplicate member names")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrictObject, A::Error> {
+                let mut members = Map::new();
+                while let Some((name, value)) = access.next_entry::<String, Value>()? {
+                    if members.insert(name, value).is_some() {
+                        return Err(serde::de::Error::custom("duplicate member name"));
+                    }
+                }
+                Ok(StrictObject(members))
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
+
 /// The JOSE header fields the rules look at.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Deserialize)]
 pub struct Header {
     /// Algorithm.
     pub alg: String,
     /// Type; absent or `JWT`.
+    #[serde(default)]
     pub typ: Option<String>,
     /// Key id (`ins_…`).
+    #[serde(default)]
     pub kid: Option<String>,
     /// Clerk's token category.
+    #[serde(default)]
     pub cat: Option<String>,
     /// Critical extensions are present: none are understood, so the token is invalid.
+    #[serde(default, deserialize_with = "present")]
     pub crit: bool,
 }
 
-impl Header {
-    /// Reads a JOSE header: an object with a string `alg`, and `typ`, `kid`, `cat` strings when present.
-    pub fn from_json(v: &Value<'_>) -> Option<Header> {
-        if v.has_duplicate_names() {
-            return None;
-        }
-        let text = |name: &str| match v.get(name) {
-            None => Some(None),
-            Some(value) => value.as_str().map(|s| Some(s.to_owned())),
-        };
-        Some(Header {
-            alg: v.get("alg")?.as_str()?.to_owned(),
-            typ: text("typ")?,
-            kid: text("kid")?,
-            cat: text("cat")?,
-            crit: v.get("crit").is_some(),
-        })
-    }
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// A numeric date claim: absent, a number (seconds), or something else.
@@ -114,8 +134,42 @@ pub struct Payload {
     pub iat: NumericDate,
     /// Machines from `scopes` (space-separated) or else `aud`.
     pub scopes: Vec<String>,
-    /// Every non-registered claim, as raw JSON.
-    pub custom: Vec<(String, RawJson)>,
+    /// Every claim but the structural ones ([`STRUCTURAL_CLAIMS`]); `None` when nothing is left.
+    pub claims: Option<Map<String, Value>>,
+}
+
+impl Payload {
+    fn from_members(mut members: Map<String, Value>) -> Payload {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let date = |v: Option<&Value>| match v {
+            None => NumericDate::Absent,
+            Some(value) => value.as_f64().filter(|x| x.is_finite()).map_or(NumericDate::Invalid, NumericDate::Seconds),
+        };
+        let scopes = match members.get("scopes").and_then(Value::as_str) {
+            Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
+            None => members.get("aud").map(audience).unwrap_or_default(),
+        };
+        let payload = Payload {
+            sub: text(members.get("sub")).unwrap_or_default(),
+            jti: text(members.get("jti")),
+            exp: date(members.get("exp")),
+            nbf: date(members.get("nbf")),
+            iat: date(members.get("iat")),
+            scopes,
+            claims: None,
+        };
+        members.retain(|name, _| !STRUCTURAL_CLAIMS.contains(&name.as_str()));
+        Payload { claims: (!members.is_empty()).then_some(members), ..payload }
+    }
+}
+
+/// `aud` as a list: a string, or the strings of an array.
+fn audience(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A decoded (not yet verified) JWT.
@@ -131,23 +185,24 @@ pub struct DecodedJwt {
     pub signature: Vec<u8>,
 }
 
-/// Splits and decodes a compact JWS. Anything that is not three base64url parts holding a JSON header and a
-/// JSON object payload (without duplicate claims) is [`Reason::TokenMalformed`].
+fn strict_object(part: &str) -> Option<Map<String, Value>> {
+    let text = String::from_utf8(base64url_decode(part)?).ok()?;
+    serde_json::from_str::<StrictObject>(&text).ok().map(|o| o.0)
+}
+
+/// Splits and decodes a compact JWS. Anything that is not three base64url parts holding a JSON object header
+/// (with a string `alg`) and a JSON object payload, each without duplicate names, is [`Reason::TokenMalformed`].
 pub fn decode(token: &str) -> Result<DecodedJwt, Reason> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Reason::TokenMalformed);
     };
-    let malformed = |_| Reason::TokenMalformed;
-    let header_bytes = base64url_decode(h).ok_or(Reason::TokenMalformed)?;
-    let payload_bytes = base64url_decode(p).ok_or(Reason::TokenMalformed)?;
+    let header = strict_object(h)
+        .and_then(|members| Header::deserialize(Value::Object(members)).ok())
+        .ok_or(Reason::TokenMalformed)?;
+    let payload = strict_object(p).map(Payload::from_members).ok_or(Reason::TokenMalformed)?;
     let signature = base64url_decode(s).ok_or(Reason::TokenMalformed)?;
-    let header_text = std::str::from_utf8(&header_bytes).map_err(malformed)?;
-    let payload_text = std::str::from_utf8(&payload_bytes).map_err(malformed)?;
-    let header = json::parse(header_text).as_ref().and_then(Header::from_json).ok_or(Reason::TokenMalformed)?;
-    let payload = json::parse(payload_text).as_ref().and_then(Payload::from_json).ok_or(Reason::TokenMalformed)?;
-    let signing_input = [h, ".", p].concat();
-    Ok(DecodedJwt { header, payload, signing_input, signature })
+    Ok(DecodedJwt { header, payload, signing_input: [h, ".", p].concat(), signature })
 }
 
 /// Checks the header: algorithm RS256/384/512, `typ` absent or `JWT`, `cat` absent or Clerk's M2M category,
@@ -162,8 +217,8 @@ pub fn check_header(header: &Header) -> Result<Alg, Reason> {
     Ok(alg)
 }
 
-/// Checks the time claims against `now_ms` with `skew_ms` of tolerance: `exp` is required and must be in the
-/// future; `nbf` and `iat`, when present, must not be in the future.
+/// Checks the claims of a token whose signature was verified, against `now_ms` with `skew_ms` of tolerance:
+/// `sub` is a machine, `exp` is required and in the future; `nbf` and `iat`, when present, are not in the future.
 pub fn check_claims(payload: &Payload, now_ms: f64, skew_ms: f64) -> Result<(), Reason> {
     if !payload.sub.starts_with("mch_") {
         return Err(Reason::TokenTypeMismatch);
@@ -183,91 +238,38 @@ pub fn check_claims(payload: &Payload, now_ms: f64, skew_ms: f64) -> Result<(), 
     Ok(())
 }
 
-/// The token object of a verified M2M JWT: `id = jti`, `subject = sub`, `scopes`, `claims` = the custom claims
-/// (or null), `expiration = exp`, `createdAt = updatedAt = iat`, never revoked.
+/// The token object of a verified M2M JWT: `id = jti`, `subject = sub`, `scopes`, `claims` = every claim but
+/// the structural ones (or null), `expiration = exp`, `createdAt = updatedAt = iat`, never revoked.
 pub fn to_token(payload: &Payload) -> M2MToken {
     let ms = |d: NumericDate| match d {
         NumericDate::Seconds(s) => Some((s * 1000.0) as i64),
         _ => None,
     };
-    let issued = ms(payload.iat).unwrap_or(0);
     M2MToken {
         object: "machine_to_machine_token".to_owned(),
         id: payload.jti.clone().unwrap_or_default(),
         subject: payload.sub.clone(),
         scopes: payload.scopes.clone(),
-        claims: custom_claims(&payload.custom),
+        claims: payload.claims.clone().map(Value::Object),
         revoked: false,
         revocation_reason: None,
         expired: false,
         expiration: ms(payload.exp),
         last_used_at: None,
-        created_at: issued,
-        updated_at: issued,
+        created_at: ms(payload.iat),
+        updated_at: ms(payload.iat),
         token: None,
-    }
-}
-
-fn custom_claims(custom: &[(String, RawJson)]) -> Option<RawJson> {
-    if custom.is_empty() {
-        return None;
-    }
-    let mut text = String::from("{");
-    let mut o = json::ObjectWriter::new(&mut text);
-    for (name, value) in custom {
-        o.raw(name, value.get());
-    }
-    o.finish();
-    RawJson::parse(text.get(1..)?)
-}
-
-impl Payload {
-    /// Reads a claim set: a JSON object without duplicate names (two parsers must never disagree on a claim).
-    fn from_json(v: &Value<'_>) -> Option<Payload> {
-        let members = v.members()?;
-        if v.has_duplicate_names() {
-            return None;
-        }
-        let string = |name: &str| v.get(name).and_then(Value::as_str).map(str::to_owned);
-        let date = |name: &str| match v.get(name) {
-            None => NumericDate::Absent,
-            Some(value) => value.as_f64().filter(|x| x.is_finite()).map_or(NumericDate::Invalid, NumericDate::Seconds),
-        };
-        let scopes = match string("scopes") {
-            Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
-            None => v.get("aud").map(audience).unwrap_or_default(),
-        };
-        Some(Payload {
-            sub: string("sub").unwrap_or_default(),
-            jti: string("jti"),
-            exp: date("exp"),
-            nbf: date("nbf"),
-            iat: date("iat"),
-            scopes,
-            custom: members
-                .iter()
-                .filter(|(k, _)| !REGISTERED.contains(&k.as_ref()))
-                .map(|(k, value)| (k.to_string(), RawJson::from_value(value)))
-                .collect(),
-        })
-    }
-}
-
-/// `aud` as a list: a string or an array of strings.
-fn audience(v: &Value<'_>) -> Vec<String> {
-    match v.as_str() {
-        Some(s) => vec![s.to_owned()],
-        None => string_array(v).unwrap_or_default(),
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use serde_json::json;
 
-    pub use crate::encoding::base64url_encode as b64url;
+    pub use crate::core::encoding::base64url_encode as b64url;
 
-    /// `header.payload.` with an empty signature: for rules that run before the signature check.
+    /// `header.payload.sig` with a dummy signature: for rules that do not need a real one.
     pub fn unsigned_jwt(header: &str, payload: &str) -> String {
         format!("{}.{}.{}", b64url(header.as_bytes()), b64url(payload.as_bytes()), b64url(b"sig"))
     }
@@ -296,15 +298,18 @@ pub(crate) mod tests {
         decode(&unsigned_jwt(r#"{"alg":"RS256"}"#, &claims_json(overrides))).unwrap().payload
     }
 
+    fn header(text: &str) -> Header {
+        decode(&unsigned_jwt(text, r#"{"sub":"mch_x"}"#)).unwrap().header
+    }
+
     #[test]
     fn header_rules() {
-        let h = |text: &str| Header::from_json(&json::parse(text).unwrap()).unwrap();
         assert_eq!(
-            check_header(&h(r#"{"alg":"RS256","typ":"JWT","kid":"ins_1","cat":"cl_B7d4PD333AAA"}"#)),
+            check_header(&header(r#"{"alg":"RS256","typ":"JWT","kid":"ins_1","cat":"cl_B7d4PD333AAA"}"#)),
             Ok(Alg::Rs256)
         );
-        assert_eq!(check_header(&h(r#"{"alg":"RS384"}"#)), Ok(Alg::Rs384));
-        assert_eq!(check_header(&h(r#"{"alg":"RS512","typ":"jwt"}"#)), Ok(Alg::Rs512));
+        assert_eq!(check_header(&header(r#"{"alg":"RS384"}"#)), Ok(Alg::Rs384));
+        assert_eq!(check_header(&header(r#"{"alg":"RS512","typ":"jwt"}"#)), Ok(Alg::Rs512));
         for bad in [
             r#"{"alg":"none"}"#,
             r#"{"alg":"HS256"}"#,
@@ -314,8 +319,9 @@ pub(crate) mod tests {
             r#"{"alg":"RS256","typ":"at+jwt"}"#,
             r#"{"alg":"RS256","cat":"cl_session"}"#,
             r#"{"alg":"RS256","crit":["exp"]}"#,
+            r#"{"alg":"RS256","crit":null}"#,
         ] {
-            assert_eq!(check_header(&h(bad)), Err(Reason::TokenInvalid), "{bad}");
+            assert_eq!(check_header(&header(bad)), Err(Reason::TokenInvalid), "{bad}");
         }
     }
 
@@ -345,6 +351,25 @@ pub(crate) mod tests {
         assert_eq!(check_claims(&nbf_soon, NOW, 0.0), Err(Reason::TokenInvalid));
     }
 
+    /// The numbers of the outside review: none may be read as a harmless value.
+    #[test]
+    fn numbers_are_read_exactly_or_not_at_all() {
+        // Overflowing exponents and magnitudes: not a number JSON can hold, so the token is malformed.
+        for nbf in ["123456789012345678901234e2147483647", "1e400", "-1e400"] {
+            let token = unsigned_jwt(r#"{"alg":"RS256"}"#, &claims_json(&[("nbf", nbf)]));
+            assert_eq!(decode(&token).unwrap_err(), Reason::TokenMalformed, "{nbf}");
+        }
+        // Underflow reads as 0 (not NaN), and an exponent that overflows `i32` does not panic.
+        assert_eq!(payload(&[("nbf", "0e500")]).nbf, NumericDate::Seconds(0.0));
+        assert_eq!(payload(&[("nbf", "1.5e-2147483647")]).nbf, NumericDate::Seconds(0.0));
+        // Correctly rounded decimals.
+        assert_eq!(payload(&[("nbf", "1.7976931348623157e308")]).nbf, NumericDate::Seconds(f64::MAX));
+        assert_eq!(payload(&[("nbf", "7423206935313217.0")]).nbf, NumericDate::Seconds(7_423_206_935_313_217.0));
+        // nbf far in the future is refused, never read as 0 and accepted.
+        let future = payload(&[("nbf", "123456789012345678901234e10")]);
+        assert_eq!(check_claims(&future, NOW, 5000.0), Err(Reason::TokenInvalid));
+    }
+
     #[test]
     fn malformed_tokens() {
         let good_header = b64url(br#"{"alg":"RS256"}"#);
@@ -354,10 +379,14 @@ pub(crate) mod tests {
             format!("{good_header}.{good_payload}.sig.extra"),
             format!("{good_header}!.{good_payload}.c2ln"),
             format!("{good_header}.{good_payload}=.c2ln"),
+            format!("{good_header}.{good_payload}.c2l"),
             format!("{}.{good_payload}.c2ln", b64url(b"not json")),
             format!("{}.{good_payload}.c2ln", b64url(br#"{"typ":"JWT"}"#)),
+            format!("{}.{good_payload}.c2ln", b64url(br#"["RS256"]"#)),
+            format!("{}.{good_payload}.c2ln", b64url(br#"{"alg":5}"#)),
             format!("{good_header}.{}.c2ln", b64url(b"[1,2]")),
             format!("{good_header}.{}.c2ln", b64url(format!(r#"{{"sub":"{MCH}","sub":"user_1"}}"#).as_bytes())),
+            format!("{good_header}.{}.c2ln", b64url(format!(r#"{{"sub":"{MCH}","role":1,"role":2}}"#).as_bytes())),
             format!("{}.{good_payload}.c2ln", b64url(br#"{"alg":"RS256","alg":"none"}"#)),
         ] {
             assert_eq!(decode(&bad).unwrap_err(), Reason::TokenMalformed, "{bad}");
@@ -365,9 +394,11 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn maps_to_a_token_object() {
+    fn maps_to_a_token_object_like_clerks_sdk() {
         let p = payload(&[
             ("jti", "\"mt_0123\""),
+            ("iss", "\"https://clerk.example\""),
+            ("nbf", "1799999990"),
             ("scopes", "\"mch_a mch_b\""),
             ("aud", r#"["mch_c"]"#),
             ("role", "\"reader\""),
@@ -376,11 +407,15 @@ pub(crate) mod tests {
         let t = to_token(&p);
         assert_eq!((t.id.as_str(), t.subject.as_str()), ("mt_0123", MCH));
         assert_eq!(t.scopes, ["mch_a", "mch_b"]);
-        assert_eq!(t.claims.unwrap().get(), r#"{"role":"reader","n":[1]}"#);
-        assert_eq!((t.expiration, t.created_at, t.revoked), (Some(1_800_000_600_000), 1_799_999_990_000, false));
+        assert_eq!(t.claims, Some(json!({"scopes":"mch_a mch_b","aud":["mch_c"],"role":"reader","n":[1]})));
+        assert_eq!(
+            (t.expiration, t.created_at, t.updated_at, t.revoked),
+            (Some(1_800_000_600_000), Some(1_799_999_990_000), Some(1_799_999_990_000), false)
+        );
         let aud_only = to_token(&payload(&[("aud", r#"["mch_c","mch_d"]"#)]));
         assert_eq!(aud_only.scopes, ["mch_c", "mch_d"]);
-        assert!(aud_only.claims.is_none());
+        assert_eq!(aud_only.claims, Some(json!({"aud":["mch_c","mch_d"]})));
         assert_eq!(to_token(&payload(&[("aud", "\"mch_e\"")])).scopes, ["mch_e"]);
+        assert_eq!(to_token(&payload(&[])).claims, None, "only structural claims: null, as for opaque tokens");
     }
 }

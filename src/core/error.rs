@@ -1,13 +1,14 @@
 //! The crate's one error type, shared by the Rust API and (through `js::errors`) the JS API.
 //! Owns error codes and messages; must never hold a key or a token.
 
-use crate::json::{ObjectWriter, Value};
-use crate::model::RawJson;
-use crate::reason::Reason;
-use core::fmt;
+use crate::core::model::lenient;
+use crate::core::reason::Reason;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Everything that can go wrong in a call. `code()` gives the stable string JS callers branch on.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// An option failed validation before any request was sent. `field` names the option (JS spelling).
     InvalidArgument {
@@ -52,41 +53,27 @@ pub struct ApiError {
     pub retry_after: Option<u32>,
 }
 
-/// One entry of Clerk's `errors` array.
-#[derive(Debug, Clone)]
+/// One entry of Clerk's `errors` array: read from Clerk's snake_case, written in the JS API's camelCase.
+/// Fields that are missing or not strings read as empty.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all(serialize = "camelCase", deserialize = "snake_case"))]
 pub struct ClerkError {
     /// Stable error code, e.g. `resource_not_found`.
+    #[serde(default, deserialize_with = "lenient_text")]
     pub code: String,
     /// Short message.
+    #[serde(default, deserialize_with = "lenient_text")]
     pub message: String,
     /// Longer explanation.
+    #[serde(default, deserialize_with = "lenient_text")]
     pub long_message: String,
-    /// Extra data, as raw JSON.
-    pub meta: Option<RawJson>,
+    /// Extra data, as Clerk sent it.
+    #[serde(default, deserialize_with = "lenient")]
+    pub meta: Option<serde_json::Value>,
 }
 
-impl ClerkError {
-    /// Decodes one entry; fields that are missing or not strings become empty.
-    pub fn from_json(v: &Value<'_>) -> Option<ClerkError> {
-        v.members()?;
-        let text = |name: &str| v.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
-        Some(ClerkError {
-            code: text("code"),
-            message: text("message"),
-            long_message: text("long_message"),
-            meta: v.get_non_null("meta").map(RawJson::from_value),
-        })
-    }
-
-    /// Appends `{ code, message, longMessage, meta }`.
-    pub fn write_json(&self, out: &mut String) {
-        ObjectWriter::new(out)
-            .str("code", &self.code)
-            .str("message", &self.message)
-            .str("longMessage", &self.long_message)
-            .raw("meta", self.meta.as_ref().map_or("null", RawJson::get))
-            .finish();
-    }
+fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient::<D, String>(d)?.unwrap_or_default())
 }
 
 impl ApiError {
@@ -115,45 +102,37 @@ impl Error {
     pub(crate) fn invalid(field: &'static str, expected: &'static str) -> Error {
         Error::InvalidArgument { field, expected }
     }
+
+    /// The human-readable message (the same as `Display`). Never contains a key or a token.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl Error {
-    /// The human-readable message (the same as `Display`), built without the formatting machinery so the wasm
-    /// does not carry it. Never contains a key or a token.
-    pub fn message(&self) -> String {
-        let mut number = String::new();
-        let parts: [&str; 5] = match self {
-            Error::InvalidArgument { field, expected } => ["Invalid argument `", field, "`: ", expected, "."],
-            Error::MissingKey => [
+        match self {
+            Error::InvalidArgument { field, expected } => write!(f, "Invalid argument `{field}`: {expected}."),
+            Error::MissingKey => f.write_str(
                 "No Clerk key: pass machineSecretKey or secretKey to the client, or machineSecretKey to the call.",
-                "",
-                "",
-                "",
-                "",
-            ],
-            Error::Network => ["The request to Clerk failed before an answer arrived.", "", "", "", ""],
-            Error::Timeout { timeout_ms } => {
-                crate::json::write_i64(&mut number, i64::from(*timeout_ms));
-                ["Clerk did not answer within ", &number, " ms.", "", ""]
-            }
-            Error::InvalidResponse { detail } => ["Clerk's answer could not be understood: ", detail, ".", "", ""],
-            Error::TokenInvalid { reason } => [reason.message(), "", "", "", ""],
+            ),
+            Error::Network => f.write_str("The request to Clerk failed before an answer arrived."),
+            Error::Timeout { timeout_ms } => write!(f, "Clerk did not answer within {timeout_ms} ms."),
+            Error::InvalidResponse { detail } => write!(f, "Clerk's answer could not be understood: {detail}."),
+            Error::TokenInvalid { reason } => f.write_str(reason.message()),
             Error::Api(api) => {
-                crate::json::write_i64(&mut number, i64::from(api.status));
+                write!(f, "Clerk API error {}", api.status)?;
                 let detail =
                     api.errors
                         .first()
                         .map_or("", |e| if e.long_message.is_empty() { &e.message } else { &e.long_message });
-                ["Clerk API error ", &number, if detail.is_empty() { "" } else { ": " }, detail, ""]
+                if detail.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, ": {detail}")
+                }
             }
-        };
-        parts.concat()
+        }
     }
 }
 
@@ -194,5 +173,14 @@ mod tests {
     fn display_names_the_field() {
         let msg = Error::invalid("limit", "an integer from 1 to 100").to_string();
         assert_eq!(msg, "Invalid argument `limit`: an integer from 1 to 100.");
+    }
+
+    #[test]
+    fn clerk_errors_read_snake_case_leniently_and_write_camel_case() {
+        let e: ClerkError =
+            serde_json::from_str(r#"{"code":"c","message":5,"long_message":"long","meta":{"param":"x"}}"#).unwrap();
+        assert_eq!((e.code.as_str(), e.message.as_str(), e.long_message.as_str()), ("c", "", "long"));
+        let js = serde_json::to_value(&e).unwrap();
+        assert_eq!(js, serde_json::json!({"code":"c","message":"","longMessage":"long","meta":{"param":"x"}}));
     }
 }

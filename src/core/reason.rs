@@ -1,8 +1,11 @@
 //! Why a token or request was refused: the stable `reason` strings shared by `verify` and the route guard.
 //! Owns the reason → HTTP status mapping; must not decide *when* a reason applies.
 
+use serde::{Deserialize, Serialize};
+
 /// A stable, machine-readable reason for refusing a token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Reason {
     /// No `Authorization: Bearer` token in the request.
     TokenMissing,
@@ -93,6 +96,13 @@ mod tests {
             assert_eq!(Reason::parse(r.as_str()), Some(r));
         }
         assert_eq!(Reason::parse("nope"), None);
+    }
+
+    #[test]
+    fn serde_uses_the_kebab_case_strings() {
+        for r in ALL {
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+        }
     }
 
     #[test]

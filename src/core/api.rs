@@ -1,16 +1,17 @@
-//! Clerk's four M2M operations as pure functions: options → [`HttpRequest`], [`HttpResponse`] → typed result.
+//! Clerk's four M2M operations as pure functions: params → [`HttpRequest`], [`HttpResponse`] → typed result.
 //! Owns value validation, URLs, bodies and decoding; must not do I/O or retry.
 
-use crate::config::Config;
-use crate::error::{ApiError, ClerkError, Error};
-use crate::http::{parse_retry_after, HttpRequest, HttpResponse, Method};
-use crate::json::{self, ObjectWriter};
-use crate::model::{
-    CreateTokenParams, ListTokensParams, M2MToken, Nullable, RevokeTokenParams, TokenList, VerifyTokenParams,
+use crate::core::config::{is_machine_id, is_token_id, Config, MACHINE_ID_SHAPE, TOKEN_ID_SHAPE};
+use crate::core::error::{ApiError, ClerkError, Error};
+use crate::core::http::{parse_retry_after, HttpRequest, HttpResponse, Method};
+use crate::core::model::{
+    lenient, CreateTokenParams, ListTokensParams, M2MToken, Nullable, RevokeTokenParams, TokenList, VerifyTokenParams,
+    MAX_SAFE_INTEGER,
 };
-use crate::reason::Reason;
-use crate::secret::{redact, Secret};
-use crate::validate::{is_machine_id, is_token_id};
+use crate::core::reason::Reason;
+use crate::core::secret::{redact, Secret};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// The largest token `verify` sends (real tokens are far smaller).
 pub const MAX_TOKEN_BYTES: usize = 8192;
@@ -41,74 +42,60 @@ fn bearer(key: &Secret) -> Secret {
     Secret::new(["Bearer ", key.expose()].concat())
 }
 
+fn json_body(body: &impl Serialize) -> Result<String, Error> {
+    serde_json::to_string(body).map_err(|_| Error::invalid("options", "JSON-serialisable values"))
+}
+
+fn post(cfg: &Config, path: &str, key: &Secret, body: String) -> HttpRequest {
+    HttpRequest {
+        method: Method::Post,
+        url: cfg.base_url() + path,
+        authorization: bearer(key),
+        body: Some(body),
+        all_headers: false,
+    }
+}
+
 /// POST `{base}/m2m_tokens`.
 pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
-    if p.seconds_until_expiration.value().is_some_and(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(Error::invalid("secondsUntilExpiration", "a finite number greater than 0, or null"));
+    const SECONDS: &str = "a number greater than 0 and at most 9007199254740991 (2^53 - 1), or null";
+    if p.seconds_until_expiration.value().is_some_and(|s| !(*s > 0.0 && *s <= MAX_SAFE_INTEGER as f64)) {
+        return Err(Error::invalid("secondsUntilExpiration", SECONDS));
+    }
+    if p.min_remaining_ttl_seconds.is_some_and(|m| m > MAX_SAFE_INTEGER) {
+        return Err(Error::invalid("minRemainingTtlSeconds", "a non-negative integer of at most 2^53 - 1"));
     }
     if let (Some(min), Nullable::Value(secs)) = (p.min_remaining_ttl_seconds, &p.seconds_until_expiration) {
         if min as f64 >= *secs {
             return Err(Error::invalid("minRemainingTtlSeconds", "less than secondsUntilExpiration"));
         }
     }
-    if p.min_remaining_ttl_seconds.is_some_and(|m| m > MAX_SAFE_INTEGER) {
-        return Err(Error::invalid("minRemainingTtlSeconds", "a non-negative integer"));
-    }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let mut body = String::with_capacity(128);
-    let mut o = ObjectWriter::new(&mut body);
-    if let Some(format) = p.token_format {
-        o.str("token_format", format.as_str());
-    }
-    match p.seconds_until_expiration {
-        Nullable::Value(seconds) => o.number("seconds_until_expiration", seconds),
-        Nullable::Null => o.raw("seconds_until_expiration", "null"),
-        Nullable::Absent => &mut o,
-    };
-    match &p.claims {
-        Nullable::Value(claims) => o.raw("claims", claims.get()),
-        Nullable::Null => o.raw("claims", "null"),
-        Nullable::Absent => &mut o,
-    };
-    if let Some(min) = p.min_remaining_ttl_seconds {
-        o.int("min_remaining_ttl_seconds", min as i64);
-    }
-    o.finish();
-    Ok(HttpRequest {
-        method: Method::Post,
-        url: cfg.base_url() + "/m2m_tokens",
-        authorization: bearer(key),
-        body: Some(body),
-        all_headers: false,
-    })
+    Ok(post(cfg, "/m2m_tokens", key, json_body(p)?))
 }
-
-const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
 /// GET `{base}/m2m_tokens?subject=…`.
 pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, Error> {
     if !is_machine_id(&p.subject) {
-        return Err(Error::invalid("subject", "a machine id: mch_ followed by 27 letters, digits or _"));
+        return Err(Error::invalid("subject", MACHINE_ID_SHAPE));
     }
     if p.limit.is_some_and(|l| !(1..=100).contains(&l)) {
         return Err(Error::invalid("limit", "an integer from 1 to 100"));
     }
     if p.offset.is_some_and(|o| o > MAX_SAFE_INTEGER) {
-        return Err(Error::invalid("offset", "a non-negative integer"));
+        return Err(Error::invalid("offset", "a non-negative integer of at most 2^53 - 1"));
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
+    // Every value is a machine id, a boolean or an integer: nothing to percent-encode.
     let mut url = cfg.base_url() + "/m2m_tokens?subject=" + &p.subject;
-    let flags = [("revoked", p.revoked), ("expired", p.expired)];
-    for (name, value) in flags {
+    for (name, value) in [("revoked", p.revoked), ("expired", p.expired)] {
         if let Some(v) = value {
             url.extend(["&", name, "=", if v { "true" } else { "false" }]);
         }
     }
-    let numbers = [("limit", p.limit.map(u64::from)), ("offset", p.offset)];
-    for (name, value) in numbers {
+    for (name, value) in [("limit", p.limit.map(u64::from)), ("offset", p.offset)] {
         if let Some(v) = value {
-            url.extend(["&", name, "="]);
-            json::write_i64(&mut url, v as i64);
+            url.extend(["&", name, "=", &v.to_string()]);
         }
     }
     Ok(HttpRequest { method: Method::Get, url, authorization: bearer(key), body: None, all_headers: false })
@@ -117,39 +104,21 @@ pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, E
 /// POST `{base}/m2m_tokens/{id}/revoke`, always with a JSON object body.
 pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest, Error> {
     if !is_token_id(&p.m2m_token_id) {
-        return Err(Error::invalid("m2mTokenId", "a token id: mt_ followed by 32 hexadecimal digits"));
+        return Err(Error::invalid("m2mTokenId", TOKEN_ID_SHAPE));
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let mut body = String::with_capacity(64);
-    let mut o = ObjectWriter::new(&mut body);
-    match &p.revocation_reason {
-        Nullable::Value(reason) => o.str("revocation_reason", reason),
-        Nullable::Null => o.raw("revocation_reason", "null"),
-        Nullable::Absent => &mut o,
-    };
-    o.finish();
-    Ok(HttpRequest {
-        method: Method::Post,
-        url: cfg.base_url() + "/m2m_tokens/" + &p.m2m_token_id + "/revoke",
-        authorization: bearer(key),
-        body: Some(body),
-        all_headers: false,
-    })
+    Ok(post(cfg, &["/m2m_tokens/", &p.m2m_token_id, "/revoke"].concat(), key, json_body(p)?))
 }
 
 /// POST `{base}/m2m_tokens/verify`.
 pub fn verify_request(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
     check_token_argument(&p.token)?;
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    let mut body = String::with_capacity(p.token.expose().len() + 16);
-    ObjectWriter::new(&mut body).str("token", p.token.expose()).finish();
-    Ok(HttpRequest {
-        method: Method::Post,
-        url: cfg.base_url() + "/m2m_tokens/verify",
-        authorization: bearer(key),
-        body: Some(body),
-        all_headers: false,
-    })
+    #[derive(Serialize)]
+    struct Body<'a> {
+        token: &'a str,
+    }
+    Ok(post(cfg, "/m2m_tokens/verify", key, json_body(&Body { token: p.token.expose() })?))
 }
 
 /// A token argument must be a non-empty string of at most [`MAX_TOKEN_BYTES`].
@@ -172,25 +141,22 @@ pub fn jwks_request(cfg: &Config) -> Result<HttpRequest, Error> {
     })
 }
 
-fn require_json(resp: &HttpResponse) -> Result<(), Error> {
-    match resp.header("content-type") {
-        Some(ct) if !is_json_content_type(ct) => Err(Error::InvalidResponse { detail: "the content type is not JSON" }),
-        _ => Ok(()),
-    }
-}
-
 fn is_json_content_type(ct: &str) -> bool {
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Reads a 2xx JSON body as `T`; `detail` says what was expected when it is not.
+pub fn decode_json<T: DeserializeOwned>(resp: &HttpResponse, detail: &'static str) -> Result<T, Error> {
+    if resp.header("content-type").is_some_and(|ct| !is_json_content_type(ct)) {
+        return Err(Error::InvalidResponse { detail: "the content type is not JSON" });
+    }
+    serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse { detail })
+}
+
 /// Decodes a 2xx token answer. `require_token` is set for create, whose answer must carry the token.
 pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken, Error> {
-    require_json(resp)?;
-    let token = json::parse(&resp.body)
-        .as_ref()
-        .and_then(M2MToken::from_json)
-        .ok_or(Error::InvalidResponse { detail: "the body is not a machine token object" })?;
+    let token: M2MToken = decode_json(resp, "the body is not a machine token object")?;
     if require_token && token.token.as_ref().is_none_or(Secret::is_empty) {
         return Err(Error::InvalidResponse { detail: "the created token is missing" });
     }
@@ -199,30 +165,29 @@ pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken
 
 /// Decodes a 2xx list answer.
 pub fn decode_list(resp: &HttpResponse) -> Result<TokenList, Error> {
-    require_json(resp)?;
-    json::parse(&resp.body)
-        .as_ref()
-        .and_then(TokenList::from_json)
-        .ok_or(Error::InvalidResponse { detail: "the body is not a token list" })
+    decode_json(resp, "the body is not a token list")
+}
+
+/// Clerk's error body, read leniently: whatever is missing or malformed is left out.
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default, deserialize_with = "lenient")]
+    errors: Option<Vec<ClerkError>>,
+    #[serde(default, deserialize_with = "lenient")]
+    clerk_trace_id: Option<String>,
 }
 
 /// Decodes an HTTP error answer; every `secret` found in the body is replaced by `[redacted]` first.
 pub fn decode_error(resp: &HttpResponse, secrets: &[&str], now_ms: f64) -> ApiError {
     let body = redact(&resp.body, secrets);
-    let parsed = json::parse(&body);
-    let errors = parsed
-        .as_ref()
-        .and_then(|b| b.get("errors")?.as_array()?.iter().map(ClerkError::from_json).collect::<Option<Vec<_>>>())
-        .unwrap_or_default();
+    let parsed: ErrorBody = serde_json::from_str(&body).unwrap_or_default();
     let clerk_trace_id = parsed
-        .as_ref()
-        .and_then(|b| b.get("clerk_trace_id")?.as_str())
+        .clerk_trace_id
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
         .or_else(|| resp.header("clerk-trace-id").map(str::to_owned))
         .or_else(|| resp.header("cf-ray").map(str::to_owned));
     let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, now_ms));
-    ApiError { status: resp.status, errors, clerk_trace_id, retry_after }
+    ApiError { status: resp.status, errors: parsed.errors.unwrap_or_default(), clerk_trace_id, retry_after }
 }
 
 /// Why a token Clerk returned must not be accepted, if it must not: revoked, expired, or past `expiration`.
@@ -239,7 +204,8 @@ pub fn dead_token_reason(token: &M2MToken, now_ms: f64) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{RawJson, TokenFormat};
+    use crate::core::model::TokenFormat;
+    use serde_json::json;
 
     const MCH: &str = "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk";
     const MT: &str = "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e";
@@ -254,10 +220,6 @@ mod tests {
         .unwrap()
     }
 
-    fn raw(s: &str) -> RawJson {
-        RawJson::parse(s).unwrap()
-    }
-
     #[test]
     fn create_sends_only_what_was_set() {
         let r = create_request(&cfg(), &CreateTokenParams::default()).unwrap();
@@ -268,7 +230,7 @@ mod tests {
         assert_eq!(r.authorization.expose(), "Bearer ak_machine");
         let p = CreateTokenParams {
             seconds_until_expiration: Nullable::Value(3600.0),
-            claims: Nullable::Value(raw(r#"{"role":"reader"}"#)),
+            claims: Nullable::Value(json!({"role":"reader"})),
             token_format: Some(TokenFormat::Jwt),
             min_remaining_ttl_seconds: Some(60),
             machine_secret_key: Some("ak_other".into()),
@@ -298,7 +260,7 @@ mod tests {
 
     #[test]
     fn create_refuses_bad_values() {
-        for secs in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        for secs in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e19, 9007199254740992.0] {
             let p = CreateTokenParams { seconds_until_expiration: Nullable::Value(secs), ..Default::default() };
             assert!(matches!(
                 create_request(&cfg(), &p),
@@ -405,6 +367,7 @@ mod tests {
                 r#"{"id":"mt_1","subject":"mch_1","revoked":"no","expired":false,"created_at":1,"updated_at":1}"#,
             ),
             ("application/json", "[]"),
+            ("application/json", ""),
         ] {
             assert!(matches!(decode_token(&resp(200, ct, body), false), Err(Error::InvalidResponse { .. })), "{body}");
         }
@@ -424,7 +387,7 @@ mod tests {
             (422, "form_param_invalid", Some("trace_1"), Some(7))
         );
         assert_eq!(e.errors[0].long_message, "[redacted] is wrong");
-        assert_eq!(e.errors[0].meta.as_ref().unwrap().get(), r#"{"param":"x"}"#);
+        assert_eq!(e.errors[0].meta, Some(json!({"param":"x"})));
         let mut html = resp(502, "text/html", "<html>bad gateway</html>");
         html.headers.push(("cf-ray".into(), "ray123".into()));
         let e = decode_error(&html, &[], 0.0);
@@ -435,9 +398,8 @@ mod tests {
 
     #[test]
     fn dead_tokens_are_recognised() {
-        let mut t = M2MToken::from_json(
-            &json::parse(r#"{"id":"mt_1","subject":"mch_1","revoked":false,"expired":false,"created_at":1,"updated_at":1,"expiration":2000}"#)
-                .unwrap(),
+        let mut t: M2MToken = serde_json::from_str(
+            r#"{"id":"mt_1","subject":"mch_1","revoked":false,"expired":false,"created_at":1,"updated_at":1,"expiration":2000}"#,
         )
         .unwrap();
         assert_eq!(dead_token_reason(&t, 1999.0), None);

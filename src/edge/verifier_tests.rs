@@ -3,16 +3,20 @@
 //! and the network by a scripted transport that counts every call.
 
 use super::*;
-use crate::client::tests::{block_on, json, token_json, Scripted};
-use crate::client::TransportError;
-use crate::config::Config;
-use crate::http::HttpResponse;
-use jwt::tests::b64url;
+use crate::core::config::Config;
+use crate::core::encoding::base64url_decode;
+use crate::core::guard::cache::MIN_STORE_TTL_S;
+use crate::core::guard::jwks;
+use crate::core::guard::jwt::tests::b64url;
+use crate::core::guard::{DEFAULT_CACHE_TTL_MS, DEFAULT_NEGATIVE_CACHE_TTL_MS};
+use crate::core::http::{HttpResponse, TransportError};
+use crate::edge::client::tests::{block_on, json, token_json, Scripted};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::signature::{SignatureEncoding, Signer, Verifier as _};
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use serde_json::json as value;
 use std::collections::HashMap;
 
 const PRIVATE_PEM: &str = include_str!("../../tests/fixtures/test-rsa-private-pkcs8.pem");
@@ -28,8 +32,8 @@ struct NativeRsa;
 impl Crypto for NativeRsa {
     type Key = RsaPublicKey;
     async fn import_rsa_jwk(&self, key: &RsaJwk, _alg: Alg) -> Option<RsaPublicKey> {
-        let n = crate::encoding::base64url_decode(&key.n)?;
-        let e = crate::encoding::base64url_decode(&key.e)?;
+        let n = base64url_decode(&key.n)?;
+        let e = base64url_decode(&key.e)?;
         RsaPublicKey::new(BigUint::from_bytes_be(&n), BigUint::from_bytes_be(&e)).ok()
     }
     async fn import_rsa_spki(&self, der: &[u8], _alg: Alg) -> Option<RsaPublicKey> {
@@ -51,7 +55,7 @@ struct MemStore {
     ttls: RefCell<Vec<u32>>,
 }
 
-impl SharedStore for &MemStore {
+impl SharedStore for MemStore {
     async fn get(&self, key: &str) -> Option<String> {
         self.entries.borrow().get(key).cloned()
     }
@@ -80,14 +84,12 @@ fn signed(header: &str, claims: &str) -> String {
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
     let mut k = [0u8; 64];
-    k[..32].copy_from_slice(&crate::sha256::sha256(key));
+    k[..32].copy_from_slice(&Sha256::digest(key));
     let pad = |byte: u8| k.map(|b| b ^ byte);
-    let mut inner = Sha256::default();
-    inner.update(&pad(0x36)).update(data);
-    let mut outer = Sha256::default();
-    outer.update(&pad(0x5c)).update(&inner.finish());
-    outer.finish()
+    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(data).finalize();
+    Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize().into()
 }
 
 const HEADER: &str = r#"{"alg":"RS256","typ":"JWT","kid":"ins_test","cat":"cl_B7d4PD333AAA"}"#;
@@ -109,7 +111,24 @@ fn jwks_body(kid: &str) -> String {
     )
 }
 
-type TestVerifier<'s> = Verifier<Scripted, NativeRsa, &'s MemStore>;
+/// A verifier with the store each of its calls shares verdicts through.
+struct TestVerifier<'s> {
+    inner: Verifier<Scripted, NativeRsa>,
+    store: Option<&'s MemStore>,
+}
+
+impl std::ops::Deref for TestVerifier<'_> {
+    type Target = Verifier<Scripted, NativeRsa>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl TestVerifier<'_> {
+    async fn verify_request(&self, authorization: Option<&str>) -> Result<Outcome, Error> {
+        self.inner.verify_request(authorization, self.store).await
+    }
+}
 
 fn verifier<'s>(
     cfg: Config,
@@ -120,7 +139,7 @@ fn verifier<'s>(
 ) -> TestVerifier<'s> {
     let cfg = Config { api_url: "http://127.0.0.1:1".into(), ..cfg };
     let client = Rc::new(Client::with_transport(cfg, Scripted::new(answers)).unwrap());
-    Verifier::new(client, NativeRsa, store, state, settings).unwrap()
+    TestVerifier { inner: Verifier::new(client, NativeRsa, state, settings).unwrap(), store }
 }
 
 fn with_jwt_key(settings: GuardSettings) -> TestVerifier<'static> {
@@ -153,18 +172,18 @@ fn machine_key(settings: GuardSettings, answers: Vec<Result<HttpResponse, Transp
     )
 }
 
-fn check<S: SharedStore>(v: &Verifier<Scripted, NativeRsa, S>, token: &str) -> Result<Identity, Reason> {
+fn check(v: &TestVerifier<'_>, token: &str) -> Result<Identity, Reason> {
     match block_on(v.verify_request(Some(&format!("Bearer {token}")))).unwrap() {
         Outcome::SignedIn(identity) => Ok(identity),
         Outcome::SignedOut(rejection) => Err(rejection.reason),
     }
 }
 
-fn sent<S: SharedStore>(v: &Verifier<Scripted, NativeRsa, S>) -> usize {
+fn sent(v: &TestVerifier<'_>) -> usize {
     v.client().transport().sent.borrow().len()
 }
 
-fn advance<S: SharedStore>(v: &Verifier<Scripted, NativeRsa, S>, ms: f64) {
+fn advance(v: &TestVerifier<'_>, ms: f64) {
     let now = &v.client().transport().now;
     now.set(now.get() + ms);
 }
@@ -208,6 +227,29 @@ fn every_jwt_rule_with_a_pem_key_and_no_network() {
         ),
         ("bad signature", bad_signature, Err(Reason::TokenInvalid)),
         (
+            // The signature is checked before any claim: a forgery is invalid, whatever its claims say.
+            "bad signature and expired",
+            {
+                let expired =
+                    signed(HEADER, &claims("").replace(&(NOW_S + 600).to_string(), &(NOW_S - 60).to_string()));
+                let (input, _) = expired.rsplit_once('.').unwrap();
+                format!("{input}.{}", b64url(&[7u8; 256]))
+            },
+            Err(Reason::TokenInvalid),
+        ),
+        (
+            "bad signature, future nbf and a user subject",
+            {
+                let forged = claims("").replace(GATEWAY, "user_2abcdefghijklmnopqrstuvwxyz").replacen(
+                    &format!(r#""nbf":{}"#, NOW_S - 10),
+                    &format!(r#""nbf":{}"#, NOW_S + 60),
+                    1,
+                );
+                format!("{}.{}.{}", b64url(HEADER.as_bytes()), b64url(forged.as_bytes()), b64url(&[7u8; 256]))
+            },
+            Err(Reason::TokenTypeMismatch),
+        ),
+        (
             "bad base64",
             format!("{}.{}!.sig", b64url(HEADER.as_bytes()), b64url(claims("").as_bytes())),
             Err(Reason::TokenMalformed),
@@ -241,7 +283,11 @@ fn every_jwt_rule_with_a_pem_key_and_no_network() {
         (identity.token_format, identity.subject.as_str(), identity.scopes.as_slice()),
         (TokenFormat::Jwt, GATEWAY, [BILLING.to_owned()].as_slice())
     );
-    assert_eq!(identity.claims.unwrap().get(), r#"{"role":"reader"}"#);
+    assert_eq!(
+        identity.claims,
+        Some(value!({"aud": [BILLING], "scopes": BILLING, "role": "reader"})),
+        "claims: every claim but iss, sub, exp, nbf, iat and jti"
+    );
     assert_eq!(identity.expiration, Some((NOW_S + 600) * 1000));
 }
 
@@ -280,7 +326,7 @@ fn jwks_is_fetched_once_and_refetched_for_unknown_kids_at_most_every_30_seconds(
     assert_eq!(sent(&v), 2, "an unknown kid refetches once the cooldown passed");
     assert_eq!(check(&v, &unknown(3)).unwrap_err(), Reason::TokenInvalid);
     assert_eq!(sent(&v), 2);
-    advance(&v, keys::JWKS_TTL_MS);
+    advance(&v, jwks::JWKS_TTL_MS);
     assert!(check(&v, &signed(HEADER, &claims(r#","n":4"#))).is_ok());
     assert_eq!(sent(&v), 3, "a JWKS older than 5 minutes is fetched again");
 }
@@ -396,7 +442,7 @@ fn refusals_without_any_call() {
 fn misconfiguration_is_an_error() {
     let client = || Rc::new(Client::with_transport(Config::default(), Scripted::new(vec![])).unwrap());
     let state: Rc<RefCell<GuardState<RsaPublicKey>>> = Rc::default();
-    let new = |settings| Verifier::<_, _, NoStore>::new(client(), NativeRsa, None, state.clone(), settings).map(|_| ());
+    let new = |settings| Verifier::new(client(), NativeRsa, state.clone(), settings).map(|_| ());
     assert!(matches!(new(GuardSettings::default()), Err(Error::MissingKey)));
     assert!(matches!(
         new(GuardSettings { jwt_key: Some("nope".into()), ..Default::default() }),

@@ -1,9 +1,33 @@
-//! Plain descriptions of an HTTP request and response, the currency between the core and the transport.
-//! Owns header lookup and `Retry-After` parsing; must not perform I/O.
+//! Plain descriptions of an HTTP request and response, the currency between the core and the edge, and the
+//! [`Transport`] the edge provides. Owns header lookup and `Retry-After` parsing; must not perform I/O.
 
-use crate::config::{CLERK_API_VERSION, USER_AGENT};
-use crate::secret::Secret;
-use core::fmt;
+use crate::core::config::{CLERK_API_VERSION, USER_AGENT};
+use crate::core::secret::Secret;
+use std::fmt;
+
+/// Why a request got no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// Refused, reset, unreachable, or the body could not be read.
+    Network,
+    /// No full answer within the timeout; the request was aborted.
+    Timeout,
+}
+
+/// What a client needs from the runtime: one attempt, a timer, a clock and randomness. The edge layer's
+/// `FetchTransport` is the real one; tests script their own.
+#[allow(async_fn_in_trait)] // wasm is single-threaded: no Send bound is wanted.
+pub trait Transport {
+    /// Sends one attempt and reads the whole body, aborting after `timeout_ms`. Dropping the future aborts the
+    /// request.
+    async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError>;
+    /// Waits `ms` milliseconds.
+    async fn sleep(&self, ms: u32);
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> f64;
+    /// A uniform random number in `[0, 1)`, for jitter.
+    fn random(&self) -> f64;
+}
 
 /// HTTP method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +48,9 @@ impl Method {
     }
 }
 
+/// The response headers the client decides on, read when not every header is wanted.
+pub const DECISIVE_HEADERS: [&str; 4] = ["content-type", "retry-after", "clerk-trace-id", "cf-ray"];
+
 /// A request to Clerk, ready to send.
 #[derive(Clone)]
 pub struct HttpRequest {
@@ -35,8 +62,7 @@ pub struct HttpRequest {
     pub authorization: Secret,
     /// JSON body (may carry a token, so it is never printed).
     pub body: Option<String>,
-    /// Whether the caller needs every response header; otherwise only the ones the client decides on are read
-    /// (`content-type`, `retry-after`, `clerk-trace-id`, `cf-ray`: the `DECISIVE` list in `js/runtime.js`).
+    /// Whether the caller needs every response header; otherwise only [`DECISIVE_HEADERS`] are read.
     pub all_headers: bool,
 }
 

@@ -1,0 +1,131 @@
+//! The only code that sends HTTP: one attempt through the runtime's global `fetch` (web-sys types), bounded by
+//! a [`Deadline`] — an `AbortController` and a timer owned by the attempt, as reqwest's wasm client does — that
+//! also covers reading the body and aborts the request when the attempt's future is dropped. Owns nothing else:
+//! no retries, no decoding.
+
+use crate::core::http::{HttpRequest, HttpResponse, Transport, TransportError, DECISIVE_HEADERS};
+use js_sys::{Array, Function, Promise};
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`: every runtime has one (`window` exists only in browsers).
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// Sends requests with the runtime's global `fetch` (Workers, Node, Deno, Bun, edge runtimes).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FetchTransport;
+
+/// One attempt's deadline: aborts the request when the timer fires, and — when dropped before the attempt
+/// finished (a caller's `select`, a timeout of its own) — aborts it then. Dropping it always clears the timer.
+struct Deadline {
+    controller: AbortController,
+    timer: JsValue,
+    expired: Rc<Cell<bool>>,
+    finished: bool,
+    _on_expiry: Closure<dyn FnMut()>,
+}
+
+impl Deadline {
+    fn start(timeout_ms: u32) -> Option<Deadline> {
+        let controller = AbortController::new().ok()?;
+        let expired = Rc::new(Cell::new(false));
+        let (abort, flag) = (controller.clone(), expired.clone());
+        let on_expiry = Closure::<dyn FnMut()>::new(move || {
+            flag.set(true);
+            abort.abort();
+        });
+        let ms = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
+        let timer = set_timeout(on_expiry.as_ref().unchecked_ref(), ms);
+        Some(Deadline { controller, timer, expired, finished: false, _on_expiry: on_expiry })
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+        if !self.finished {
+            self.controller.abort();
+        }
+    }
+}
+
+/// The response headers wanted: every one, or only the decisive ones.
+fn read_headers(headers: &Headers, all: bool) -> Vec<(String, String)> {
+    if !all {
+        return DECISIVE_HEADERS
+            .iter()
+            .filter_map(|name| Some(((*name).to_owned(), headers.get(name).ok()??)))
+            .collect();
+    }
+    let Ok(Some(entries)) = js_sys::try_iter(headers) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pair = Array::from(&entry);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+async fn attempt(request: &HttpRequest, deadline: &Deadline) -> Result<HttpResponse, JsValue> {
+    let headers = Headers::new()?;
+    for (name, value) in request.headers() {
+        headers.set(name, value)?;
+    }
+    let init = RequestInit::new();
+    init.set_method(request.method.as_str());
+    init.set_headers(&headers);
+    init.set_signal(Some(&deadline.controller.signal()));
+    if let Some(body) = &request.body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let response: Response = JsFuture::from(global_fetch(&request.url, &init)?).await?.unchecked_into();
+    let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+    Ok(HttpResponse {
+        status: response.status(),
+        headers: read_headers(&response.headers(), request.all_headers),
+        body,
+    })
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: &HttpRequest, timeout_ms: u32) -> Result<HttpResponse, TransportError> {
+        let mut deadline = Deadline::start(timeout_ms).ok_or(TransportError::Network)?;
+        match attempt(request, &deadline).await {
+            Ok(response) => {
+                deadline.finished = true;
+                Ok(response)
+            }
+            Err(_) if deadline.expired.get() => Err(TransportError::Timeout),
+            Err(_) => Err(TransportError::Network),
+        }
+    }
+
+    async fn sleep(&self, ms: u32) {
+        let ms = i32::try_from(ms).unwrap_or(i32::MAX);
+        let timer = Promise::new(&mut |resolve, _reject| {
+            set_timeout(&resolve, ms);
+        });
+        let _ = JsFuture::from(timer).await;
+    }
+
+    fn now_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}

@@ -1,0 +1,415 @@
+//! The guard at run time: a [`Verifier`] runs the core's rules (`core::guard`) in order with a [`Client`] for
+//! opaque tokens and the JWKS, a [`Crypto`] for signatures, the isolate's [`GuardState`] and an optional
+//! [`SharedStore`]. Owns the order of the steps and what is remembered; must not hold a rule of its own.
+//! Nothing here ever fails open: every doubt is a [`Rejection`]. The only errors are misconfigurations.
+
+use crate::core::api::{self, Operation};
+use crate::core::error::Error;
+use crate::core::guard::cache::{
+    cache_until, digest_of, read_stored, store_key, stored_entry, Digest, TtlLru, Verdict, DEFAULT_CAPACITY,
+};
+use crate::core::guard::jwks::{parse_jwks, JwksDecision, JwksState, RsaJwk};
+use crate::core::guard::jwt::{self, Alg, DecodedJwt};
+use crate::core::guard::outcome::{Identity, Outcome, Rejection};
+use crate::core::guard::token::{self, TokenKind};
+use crate::core::guard::{header, GuardSettings};
+use crate::core::http::Transport;
+use crate::core::model::{M2MToken, TokenFormat, VerifyTokenParams};
+use crate::core::reason::Reason;
+use crate::core::secret::Secret;
+use crate::edge::client::Client;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+/// Signature verification, as the runtime offers it (WebCrypto in the edge's `WebCrypto`).
+#[allow(async_fn_in_trait)]
+pub trait Crypto {
+    /// An imported public key.
+    type Key: Clone;
+    /// Imports an RSA key from the JWKS for `alg`.
+    async fn import_rsa_jwk(&self, key: &RsaJwk, alg: Alg) -> Option<Self::Key>;
+    /// Imports an RSA SubjectPublicKeyInfo (from a PEM `jwtKey`) for `alg`.
+    async fn import_rsa_spki(&self, der: &[u8], alg: Alg) -> Option<Self::Key>;
+    /// Checks an RSASSA-PKCS1-v1_5 signature.
+    async fn verify_rsa(&self, alg: Alg, key: &Self::Key, signature: &[u8], data: &[u8]) -> bool;
+}
+
+/// A store shared by many isolates (Workers KV, the Cache API). Failures must be swallowed: a store that
+/// cannot answer is a cache miss.
+#[allow(async_fn_in_trait)]
+pub trait SharedStore {
+    /// The value stored under `key`, if any.
+    async fn get(&self, key: &str) -> Option<String>;
+    /// Stores `value` under `key` for at least `ttl_seconds`.
+    async fn put(&self, key: &str, value: String, ttl_seconds: u32);
+}
+
+/// No shared store.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoStore;
+
+impl SharedStore for NoStore {
+    async fn get(&self, _key: &str) -> Option<String> {
+        None
+    }
+    async fn put(&self, _key: &str, _value: String, _ttl_seconds: u32) {}
+}
+
+struct JwksEntry<K> {
+    context: Digest,
+    state: JwksState,
+    imported: Vec<(Option<String>, Alg, K)>,
+}
+
+/// What the guard remembers across requests in one isolate: verdicts, JWKS and imported keys.
+pub struct GuardState<K> {
+    results: TtlLru<Verdict>,
+    jwks: Vec<JwksEntry<K>>,
+    pem_keys: Vec<(Digest, Alg, K)>,
+}
+
+impl<K: Clone> GuardState<K> {
+    /// Empty state holding at most `capacity` verdicts.
+    pub fn new(capacity: usize) -> Self {
+        GuardState { results: TtlLru::new(capacity), jwks: Vec::new(), pem_keys: Vec::new() }
+    }
+
+    /// How many verdicts are cached.
+    pub fn cached_results(&self) -> usize {
+        self.results.len()
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.results.clear();
+        self.jwks.clear();
+        self.pem_keys.clear();
+    }
+}
+
+impl<K: Clone> Default for GuardState<K> {
+    fn default() -> Self {
+        GuardState::new(DEFAULT_CAPACITY)
+    }
+}
+
+/// Why a verification did not produce an identity.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The token is refused.
+    Reject(Reason),
+    /// Clerk (or the JWKS) could not answer; nothing was decided about the token.
+    Upstream(Error),
+    /// The configuration cannot verify anything (a `jwtKey` WebCrypto refuses).
+    Config(Error),
+}
+
+impl From<Reason> for Failure {
+    fn from(reason: Reason) -> Self {
+        Failure::Reject(reason)
+    }
+}
+
+/// The guard for one configuration: a client (keys, URL, timeouts, retries), a [`Crypto`], the isolate's
+/// [`GuardState`] and the settings, all built once; a shared store may be given per call.
+pub struct Verifier<T: Transport, C: Crypto> {
+    client: Rc<Client<T>>,
+    crypto: C,
+    state: Rc<RefCell<GuardState<C::Key>>>,
+    settings: GuardSettings,
+    jwt_key_der: Option<Vec<u8>>,
+    /// Separates cache entries of different configurations (keys, URL, PEM): verdicts never leak across them.
+    context: Digest,
+    /// Which JWKS this configuration reads (API and secret key).
+    jwks_context: Digest,
+    /// Identifies the PEM key among imported keys.
+    pem_id: Digest,
+}
+
+impl<T: Transport, C: Crypto> Verifier<T, C> {
+    /// A guard. Fails when no request could ever pass: no key at all (`missing_key`), a malformed `jwtKey` or
+    /// `machineId` (`invalid_argument`).
+    pub fn new(
+        client: Rc<Client<T>>,
+        crypto: C,
+        state: Rc<RefCell<GuardState<C::Key>>>,
+        settings: GuardSettings,
+    ) -> Result<Self, Error> {
+        let jwt_key_der = settings.validated_jwt_key()?;
+        let cfg = client.config();
+        if !cfg.has_key() && jwt_key_der.is_none() {
+            return Err(Error::MissingKey);
+        }
+        fn key(k: &Option<Secret>) -> &[u8] {
+            k.as_ref().map_or("", Secret::expose).as_bytes()
+        }
+        let pem = jwt_key_der.as_deref().unwrap_or_default();
+        let context = digest_of(&[
+            b"clerk-m2m-edge/1",
+            cfg.api_url.as_bytes(),
+            cfg.api_version.as_bytes(),
+            key(&cfg.machine_secret_key),
+            key(&cfg.secret_key),
+            pem,
+        ]);
+        let jwks_context =
+            digest_of(&[b"jwks", cfg.api_url.as_bytes(), cfg.api_version.as_bytes(), key(&cfg.secret_key)]);
+        let pem_id = digest_of(&[pem]);
+        Ok(Verifier { client, crypto, state, settings, jwt_key_der, context, jwks_context, pem_id })
+    }
+
+    /// The client behind the guard.
+    pub fn client(&self) -> &Client<T> {
+        &self.client
+    }
+
+    /// The settings this guard was built with.
+    pub fn settings(&self) -> &GuardSettings {
+        &self.settings
+    }
+
+    /// Verifies the request whose `Authorization` header is `authorization`, sharing verdicts through `store`
+    /// when given. `Err` only for a configuration that cannot verify anything; every problem with the request
+    /// itself is an [`Outcome::SignedOut`].
+    pub async fn verify_request<S: SharedStore>(
+        &self,
+        authorization: Option<&str>,
+        store: Option<&S>,
+    ) -> Result<Outcome, Error> {
+        let token = match header::bearer_token(authorization) {
+            Ok(token) => token,
+            Err(reason) => return Ok(Outcome::SignedOut(reason.into())),
+        };
+        Ok(match self.verify_bearer(token, store).await? {
+            Ok(identity) => match &self.settings.machine_id {
+                Some(machine) if !identity.grants(machine) => Outcome::SignedOut(Reason::MachineNotInScope.into()),
+                _ => Outcome::SignedIn((*identity).clone()),
+            },
+            Err(rejection) => Outcome::SignedOut(rejection),
+        })
+    }
+
+    /// The cache key of a token: a digest of the configuration and the token, never the token itself.
+    pub fn cache_key(&self, token: &str) -> Digest {
+        digest_of(&[&self.context, token.as_bytes()])
+    }
+
+    fn can_verify(&self, kind: &TokenKind) -> bool {
+        let cfg = self.client.config();
+        match kind {
+            TokenKind::Opaque => cfg.has_key(),
+            TokenKind::Jwt(_) => self.jwt_key_der.is_some() || cfg.secret_key.is_some(),
+        }
+    }
+
+    async fn verify_bearer<S: SharedStore>(
+        &self,
+        token: &str,
+        store: Option<&S>,
+    ) -> Result<Result<Rc<Identity>, Rejection>, Error> {
+        let kind = match token::classify(token) {
+            Ok(kind) => kind,
+            Err(reason) => return Ok(Err(reason.into())),
+        };
+        if !self.can_verify(&kind) {
+            return Ok(Err(Reason::TokenTypeMismatch.into()));
+        }
+        let cache_key = self.cache_key(token);
+        let store = store.filter(|_| self.settings.cache);
+        if self.settings.cache {
+            let now = self.now();
+            let hit = self.state.borrow_mut().results.get(&cache_key, now);
+            if let Some(verdict) = hit {
+                return Ok(verdict_result(verdict));
+            }
+            if let Some(verdict) = self.read_shared(store, &cache_key, now).await {
+                return Ok(verdict_result(verdict));
+            }
+        }
+        let outcome = match kind {
+            TokenKind::Opaque => self.verify_opaque(token).await,
+            TokenKind::Jwt(jwt) => self.verify_jwt(&jwt).await.map(|t| Identity::from_token(&t, TokenFormat::Jwt)),
+        };
+        let (result, verdict) = match outcome {
+            Ok(identity) => {
+                let identity = Rc::new(identity);
+                (Ok(identity.clone()), Some(Verdict::Accepted(identity)))
+            }
+            Err(Failure::Reject(reason)) => (Err(reason.into()), Some(Verdict::Rejected(reason))),
+            Err(Failure::Upstream(error)) => (Err(upstream_rejection(&error)), None),
+            Err(Failure::Config(error)) => return Err(error),
+        };
+        if let (true, Some(verdict)) = (self.settings.cache, verdict) {
+            self.remember(store, cache_key, verdict).await;
+        }
+        Ok(result)
+    }
+
+    async fn verify_opaque(&self, token: &str) -> Result<Identity, Failure> {
+        let params = VerifyTokenParams { token: Secret::new(token), machine_secret_key: None };
+        match self.client.verify(&params).await {
+            Ok(t) => Ok(Identity::from_token(&t, TokenFormat::Opaque)),
+            Err(error) => Err(classify_verify_error(error)),
+        }
+    }
+
+    /// Verifies a decoded M2M JWT locally: header rules, key, signature — and only then the claims, so a forged
+    /// token is `token-invalid` whatever its claims say.
+    ///
+    /// Boxed: `verifyRequest` and `verify()` both reach it, and a boxed future keeps one copy of this code in
+    /// the wasm instead of one inlined into each caller.
+    pub(crate) fn verify_jwt<'a>(
+        &'a self,
+        jwt: &'a DecodedJwt,
+    ) -> Pin<Box<dyn Future<Output = Result<M2MToken, Failure>> + 'a>> {
+        Box::pin(async move {
+            let alg = jwt::check_header(&jwt.header)?;
+            let key = self.verification_key(jwt.header.kid.as_deref(), alg).await?;
+            if !self.crypto.verify_rsa(alg, &key, &jwt.signature, jwt.signing_input.as_bytes()).await {
+                return Err(Reason::TokenInvalid.into());
+            }
+            jwt::check_claims(&jwt.payload, self.now(), f64::from(self.settings.clock_skew_ms))?;
+            Ok(jwt::to_token(&jwt.payload))
+        })
+    }
+
+    /// For `verify()`: an M2M JWT is checked locally when a key is configured, anything else through the API.
+    pub async fn verify_token(&self, token: &Secret) -> Result<M2MToken, Error> {
+        api::check_token_argument(token)?;
+        let text = token.expose();
+        if !text.starts_with("mt_") && text.contains('.') {
+            let kind = token::classify(text).map_err(|reason| Error::TokenInvalid { reason })?;
+            if let (TokenKind::Jwt(jwt), true) = (&kind, self.can_verify(&kind)) {
+                return self.verify_jwt(jwt).await.map_err(|failure| match failure {
+                    Failure::Reject(reason) => Error::TokenInvalid { reason },
+                    Failure::Upstream(error) | Failure::Config(error) => error,
+                });
+            }
+        }
+        self.client.verify(&VerifyTokenParams { token: token.clone(), machine_secret_key: None }).await
+    }
+
+    fn now(&self) -> f64 {
+        self.client.transport().now_ms()
+    }
+
+    async fn verification_key(&self, kid: Option<&str>, alg: Alg) -> Result<C::Key, Failure> {
+        if let Some(der) = &self.jwt_key_der {
+            return self.pem_key(der, alg).await;
+        }
+        let mut fetched = false;
+        let jwk = loop {
+            let decision = {
+                let state = self.state.borrow();
+                let entry = state.jwks.iter().find(|e| e.context == self.jwks_context);
+                entry.map_or(JwksDecision::Fetch, |e| e.state.decide(self.now(), kid, alg))
+            };
+            match decision {
+                JwksDecision::Use(jwk) => break jwk,
+                JwksDecision::Fetch if !fetched => {
+                    self.fetch_jwks().await?;
+                    fetched = true;
+                }
+                JwksDecision::Fetch | JwksDecision::Reject => return Err(Reason::TokenInvalid.into()),
+            }
+        };
+        let cached = self.state.borrow().jwks.iter().find(|e| e.context == self.jwks_context).and_then(|e| {
+            e.imported.iter().find(|(k, a, _)| *k == jwk.kid && *a == alg).map(|(_, _, key)| key.clone())
+        });
+        if let Some(key) = cached {
+            return Ok(key);
+        }
+        let key = self.crypto.import_rsa_jwk(&jwk, alg).await.ok_or(Failure::Reject(Reason::TokenInvalid))?;
+        if let Some(entry) = self.state.borrow_mut().jwks.iter_mut().find(|e| e.context == self.jwks_context) {
+            entry.imported.push((jwk.kid.clone(), alg, key.clone()));
+        }
+        Ok(key)
+    }
+
+    async fn pem_key(&self, der: &[u8], alg: Alg) -> Result<C::Key, Failure> {
+        let cached = self
+            .state
+            .borrow()
+            .pem_keys
+            .iter()
+            .find(|(d, a, _)| *d == self.pem_id && *a == alg)
+            .map(|(_, _, k)| k.clone());
+        if let Some(key) = cached {
+            return Ok(key);
+        }
+        let key = self
+            .crypto
+            .import_rsa_spki(der, alg)
+            .await
+            .ok_or(Failure::Config(Error::invalid("jwtKey", "an RSA public key the runtime can import")))?;
+        self.state.borrow_mut().pem_keys.push((self.pem_id, alg, key.clone()));
+        Ok(key)
+    }
+
+    async fn fetch_jwks(&self) -> Result<(), Failure> {
+        let request = api::jwks_request(self.client.config()).map_err(Failure::Upstream)?;
+        let response = self.client.execute(Operation::Jwks, &request, None).await.map_err(Failure::Upstream)?;
+        let keys = parse_jwks(&response.body).map_err(Failure::Upstream)?;
+        let now = self.now();
+        let mut state = self.state.borrow_mut();
+        state.jwks.retain(|e| e.context != self.jwks_context);
+        let mut jwks = JwksState::default();
+        jwks.fetched(keys, now);
+        state.jwks.push(JwksEntry { context: self.jwks_context, state: jwks, imported: Vec::new() });
+        Ok(())
+    }
+
+    async fn remember<S: SharedStore>(&self, store: Option<&S>, key: Digest, verdict: Verdict) {
+        let now = self.now();
+        let Some(until) = cache_until(&verdict, now, &self.settings) else { return };
+        self.state.borrow_mut().results.insert(key, verdict.clone(), until);
+        if let Some(store) = store {
+            if let Some((entry, ttl_s)) = stored_entry(&verdict, until, now) {
+                store.put(&store_key(&key), entry, ttl_s).await;
+            }
+        }
+    }
+
+    async fn read_shared<S: SharedStore>(&self, store: Option<&S>, key: &Digest, now: f64) -> Option<Verdict> {
+        let text = store?.get(&store_key(key)).await?;
+        let (verdict, until) = read_stored(&text, now)?;
+        self.state.borrow_mut().results.insert(*key, verdict.clone(), until);
+        Some(verdict)
+    }
+}
+
+fn verdict_result(verdict: Verdict) -> Result<Rc<Identity>, Rejection> {
+    match verdict {
+        Verdict::Accepted(identity) => Ok(identity),
+        Verdict::Rejected(reason) => Err(reason.into()),
+    }
+}
+
+/// Sorts an error of Clerk's verify call into "the token is refused" and "Clerk could not decide".
+fn classify_verify_error(error: Error) -> Failure {
+    match error {
+        Error::TokenInvalid { reason } => Failure::Reject(reason),
+        Error::InvalidArgument { .. } => Failure::Reject(Reason::TokenMalformed),
+        Error::Api(ref e) if matches!(e.status, 400 | 404 | 410 | 422) => Failure::Reject(Reason::TokenInvalid),
+        Error::Api(ref e) if e.status == 403 => Failure::Reject(Reason::MachineNotInScope),
+        other => Failure::Upstream(other),
+    }
+}
+
+/// The rejection for a verification Clerk could not carry out: a refused key is `secret-key-invalid`,
+/// everything else `upstream-unavailable` (never a success).
+fn upstream_rejection(error: &Error) -> Rejection {
+    match error {
+        Error::Api(e) if e.status == 401 => Reason::SecretKeyInvalid.into(),
+        Error::MissingKey => Reason::SecretKeyInvalid.into(),
+        Error::Api(e) => Rejection { reason: Reason::UpstreamUnavailable, retry_after: e.retry_after },
+        _ => Reason::UpstreamUnavailable.into(),
+    }
+}
+
+// Native only: a native RSA implementation stands in for WebCrypto.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "verifier_tests.rs"]
+mod tests;
