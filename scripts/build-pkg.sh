@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if rustup toolchain list 2>/dev/null | grep -q '^nightly' && rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src'; then
-  RUSTUP_TOOLCHAIN=nightly RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  RUSTUP_TOOLCHAIN=nightly RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
     wasm-pack --log-level warn build . --target web --release --out-dir pkg --no-pack -- --features talc -Zbuild-std=std,panic_abort
 else
   echo "build-pkg: nightly with rust-src not available; building with stable (a larger wasm)" >&2
