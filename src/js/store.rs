@@ -2,7 +2,6 @@
 //! [`SharedStore`]. Its failures — a throwing method, a rejected promise, a non-string value — are cache
 //! misses, never errors.
 
-use super::options::invalid;
 use crate::core::error::Error;
 use crate::edge::verifier::SharedStore;
 use js_sys::{Function, Object, Promise, Reflect};
@@ -17,13 +16,16 @@ pub(crate) struct JsCacheStore {
     put: Function,
 }
 
+const EXPECTED: &str = "an object with get(key) and put(key, value, { expirationTtl }) methods";
+
 impl JsCacheStore {
     /// The `cacheStore` of an options object: `None` when absent or `null`.
     pub fn from_options(options: &JsValue) -> Result<Option<JsCacheStore>, Error> {
         if options.is_undefined() || options.is_null() {
             return Ok(None);
         }
-        let value = Reflect::get(options, &JsValue::from_str("cacheStore")).map_err(|_| invalid("cacheStore"))?;
+        let value = Reflect::get(options, &JsValue::from_str("cacheStore"))
+            .map_err(|_| Error::invalid("cacheStore", EXPECTED))?;
         if value.is_undefined() || value.is_null() {
             return Ok(None);
         }

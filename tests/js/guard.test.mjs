@@ -194,7 +194,8 @@ test('misconfiguration throws; nothing a caller sends does', async () => {
   assert.equal(noKey.code, 'missing_key');
   for (const [options, field] of [[{ jwtKey: 'not a key' }, 'jwtKey'], [{ secretKey: 'sk_x', machineId: 'mch_x' }, 'machineId'],
     [{ secretKey: 'sk_x', cacheTtlMs: -1 }, 'cacheTtlMs'], [{ secretKey: 'sk_x', cache: 'no' }, 'cache'],
-    [{ secretKey: 'sk_x', cacheStore: {} }, 'cacheStore'], [{ secretKey: 'sk_x', clockSkewMs: NaN }, 'clockSkewMs']]) {
+    [{ secretKey: 'sk_x', cacheStore: {} }, 'cacheStore'], [{ secretKey: 'sk_x', clockSkewMs: NaN }, 'clockSkewMs'],
+    [{ secretKey: 'sk_x', get cacheStore() { throw new Error('no'); } }, 'cacheStore']]) {
     const err = await rejection(verifyRequest(bearer('mt_abc'), options));
     assert.equal(err.code, 'invalid_argument', field);
     assert.equal(err.field, field);
