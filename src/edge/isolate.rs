@@ -5,10 +5,9 @@
 
 use crate::core::config::Config;
 use crate::core::error::Error;
-use crate::core::guard::cache::{digest_of, Digest, DEFAULT_CAPACITY};
+use crate::core::guard::cache::DEFAULT_CAPACITY;
 use crate::core::guard::outcome::Outcome;
 use crate::core::guard::GuardSettings;
-use crate::core::secret::Secret;
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
 use crate::edge::http::FetchTransport;
@@ -26,7 +25,8 @@ const MAX_VERIFIERS: usize = 32;
 
 thread_local! {
     static STATE: Rc<RefCell<GuardState<CryptoKey>>> = Rc::new(RefCell::new(GuardState::new(DEFAULT_CAPACITY)));
-    static VERIFIERS: RefCell<Vec<(Digest, Rc<EdgeVerifier>)>> = const { RefCell::new(Vec::new()) };
+    /// The verifiers built so far, by the configuration and settings they were asked for; least recently used first.
+    static VERIFIERS: RefCell<Vec<(Config, GuardSettings, Rc<EdgeVerifier>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The isolate's guard state (verdicts, JWKS, imported keys), shared by every verification in this isolate.
@@ -44,55 +44,28 @@ pub fn clear_cache() {
     STATE.with(|s| s.borrow_mut().clear());
 }
 
-/// Identifies a configuration: every field that changes what a verifier does.
-fn configuration_digest(config: &Config, settings: &GuardSettings) -> Digest {
-    let key = |k: &Option<Secret>| k.as_ref().map_or("", Secret::expose).as_bytes().to_vec();
-    let text = |t: &Option<String>| t.as_deref().unwrap_or("\u{0}absent").as_bytes().to_vec();
-    let numbers = [
-        config.timeout_ms,
-        config.max_retries,
-        settings.clock_skew_ms,
-        u32::from(settings.cache),
-        settings.cache_ttl_ms,
-        settings.negative_cache_ttl_ms,
-    ]
-    .map(|n| n.to_string());
-    let parts: Vec<Vec<u8>> = [
-        config.api_url.as_bytes().to_vec(),
-        config.api_version.as_bytes().to_vec(),
-        key(&config.machine_secret_key),
-        key(&config.secret_key),
-        text(&settings.jwt_key),
-        text(&settings.machine_id),
-    ]
-    .into_iter()
-    .chain(numbers.iter().map(|n| n.as_bytes().to_vec()))
-    .collect();
-    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    digest_of(&refs)
-}
-
-/// The isolate's verifier for `config` and `settings`: built (and validated) on first use, then reused.
+/// The isolate's verifier for `config` and `settings`: built (and validated) on first use, then reused for equal
+/// ones (compared field by field: no hashing on the request path).
 pub fn verifier_for(config: Config, settings: GuardSettings) -> Result<Rc<EdgeVerifier>, Error> {
-    let id = configuration_digest(&config, &settings);
     let found = VERIFIERS.with(|v| {
         let mut v = v.borrow_mut();
-        let i = v.iter().position(|(d, _)| *d == id)?;
+        let i = v.iter().position(|(c, s, _)| *c == config && *s == settings)?;
         let entry = v.remove(i);
-        let verifier = entry.1.clone();
+        let verifier = entry.2.clone();
         v.push(entry);
         Some(verifier)
     });
     if let Some(verifier) = found {
         return Ok(verifier);
     }
-    let verifier = Rc::new(Verifier::new(Rc::new(Client::new(config)?), WebCrypto, isolate_state(), settings)?);
+    let client = Rc::new(Client::new(config.clone())?);
+    let verifier = Rc::new(Verifier::new(client, WebCrypto, isolate_state(), settings.clone())?);
     VERIFIERS.with(|v| {
         let mut v = v.borrow_mut();
         if v.len() >= MAX_VERIFIERS {
             v.remove(0);
         }
-        v.push((id, verifier.clone()));
+        v.push((config, settings, verifier.clone()));
     });
     Ok(verifier)
 }
@@ -126,23 +99,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn digests_tell_configurations_apart() {
-        let base = (Config::default(), GuardSettings::default());
-        let d = |c: &Config, s: &GuardSettings| configuration_digest(c, s);
-        assert_eq!(d(&base.0, &base.1), d(&Config::default(), &GuardSettings::default()));
-        let variants = [
-            (Config { machine_secret_key: Some("ak_1".into()), ..Config::default() }, GuardSettings::default()),
-            (Config { secret_key: Some("ak_1".into()), ..Config::default() }, GuardSettings::default()),
-            (Config { timeout_ms: 5, ..Config::default() }, GuardSettings::default()),
-            (Config::default(), GuardSettings { machine_id: Some(String::new()), ..GuardSettings::default() }),
-            (Config::default(), GuardSettings { cache: false, ..GuardSettings::default() }),
-            (Config::default(), GuardSettings { negative_cache_ttl_ms: 1, ..GuardSettings::default() }),
-        ];
-        let mut seen = vec![d(&base.0, &base.1)];
-        for (c, s) in &variants {
-            let digest = d(c, s);
-            assert!(!seen.contains(&digest), "{c:?} {s:?}");
-            seen.push(digest);
+    fn equal_options_share_one_verifier_and_different_ones_do_not() {
+        let config = || Config { machine_secret_key: Some("ak_1".into()), ..Config::default() };
+        let first = verifier_for(config(), GuardSettings::default()).unwrap();
+        let again = verifier_for(config(), GuardSettings::default()).unwrap();
+        assert!(Rc::ptr_eq(&first, &again), "nothing is rebuilt for equal options");
+        let scoped = GuardSettings { machine_id: Some("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk".into()), ..Default::default() };
+        assert!(!Rc::ptr_eq(&first, &verifier_for(config(), scoped).unwrap()));
+        let other_key = Config { machine_secret_key: Some("ak_2".into()), ..Config::default() };
+        assert!(!Rc::ptr_eq(&first, &verifier_for(other_key, GuardSettings::default()).unwrap()));
+        assert!(matches!(verifier_for(Config::default(), GuardSettings::default()), Err(Error::MissingKey)));
+        for n in 0..MAX_VERIFIERS {
+            let many = Config { machine_secret_key: Some(format!("ak_many_{n}").into()), ..Config::default() };
+            verifier_for(many, GuardSettings::default()).unwrap();
         }
+        VERIFIERS.with(|v| assert_eq!(v.borrow().len(), MAX_VERIFIERS, "bounded"));
     }
 }
