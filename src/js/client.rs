@@ -50,8 +50,8 @@ impl ClerkM2M {
         let options: ClientOptions = from_js(&options)?;
         let client = Rc::new(Client::new(options.apply(&Config::default())?)?);
         let settings = GuardSettings { jwt_key: options.jwt_key, ..GuardSettings::default() };
-        let jwt_key = settings.validated_jwt_key()?;
-        let verifier = if client.config().has_key() || jwt_key.is_some() {
+        // `Verifier::new` validates `jwtKey` (so a malformed one throws here, like a malformed URL).
+        let verifier = if client.config().has_key() || settings.jwt_key.is_some() {
             Some(Rc::new(Verifier::new(client.clone(), WebCrypto, isolate_state(), settings)?))
         } else {
             None

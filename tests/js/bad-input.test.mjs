@@ -104,3 +104,21 @@ test('bad client options throw at construction', () => {
   assert.doesNotThrow(() => new ClerkM2M());
   assert.doesNotThrow(() => new ClerkM2M({ secretKey: '', machineSecretKey: undefined, apiUrl: 'https://api.clerk.com/' }));
 });
+
+test('an option whose getter throws: that exception propagates as is, nothing is sent, and the client stays usable', async () => {
+  const m2m = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
+  await takeRequests(standIn);
+  const boom = new Error('getter failed');
+  const hostile = { get subject() { throw boom; } };
+  let caught;
+  try {
+    await m2m.list(hostile);
+  } catch (err) {
+    caught = err;
+  }
+  assert.equal(caught, boom, 'the caller’s own error, not a wrapped one');
+  assert.throws(() => new ClerkM2M({ get apiUrl() { throw boom; } }), (err) => err === boom);
+  const page = await m2m.list({ subject: 'mch_gateway00000000000000000000' });
+  assert.ok(Array.isArray(page.data), 'the same instance still works');
+  assert.deepEqual((await takeRequests(standIn)).map((r) => r.path), ['/m2m_tokens'], 'only the good call reached Clerk');
+});
