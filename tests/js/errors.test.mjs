@@ -125,7 +125,7 @@ test('invalid configuration throws synchronously without echoing keys', () => {
   });
 });
 
-test('the public classes keep their names in the minified package (logs and stack traces name them)', () => {
+test('the public classes keep their names (logs and stack traces name them)', () => {
   assert.equal(ClerkM2M.name, 'ClerkM2M');
   assert.equal(ClerkM2MError.name, 'ClerkM2MError');
   assert.equal(ClerkAPIResponseError.name, 'ClerkAPIResponseError');
