@@ -5,8 +5,6 @@
 
 use crate::core::http::{HttpRequest, HttpResponse, Transport, TransportError, DECISIVE_HEADERS};
 use js_sys::{Array, Function, Promise};
-use std::cell::Cell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -17,10 +15,27 @@ extern "C" {
     /// The global `fetch`: every runtime has one (`window` exists only in browsers).
     #[wasm_bindgen(catch, js_name = fetch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+    /// `setTimeout(handler, ms, arg)`: `handler(arg)` after `ms`.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_with(handler: &Function, ms: i32, arg: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: i32) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
+}
+
+thread_local! {
+    /// `(controller) => controller.abort()`, built once per isolate from the runtime's own functions
+    /// (`Function.prototype.call` bound to `AbortController.prototype.abort`): a timer needs no closure per attempt.
+    static ABORT: Option<Function> = {
+        let prototype = AbortController::new().ok().and_then(|c| js_sys::Reflect::get_prototype_of(&c).ok());
+        let abort = prototype.and_then(|p| js_sys::Reflect::get(&p, &JsValue::from_str("abort")).ok());
+        let abort = abort.and_then(|f| f.dyn_into::<Function>().ok());
+        abort.and_then(|abort| {
+            let call = js_sys::Reflect::get(&abort, &JsValue::from_str("call")).ok()?.dyn_into::<Function>().ok()?;
+            Some(call.bind0(&abort))
+        })
+    };
 }
 
 /// Sends requests with the runtime's global `fetch` (Workers, Node, Deno, Bun, edge runtimes).
@@ -32,23 +47,20 @@ pub struct FetchTransport;
 struct Deadline {
     controller: AbortController,
     timer: JsValue,
-    expired: Rc<Cell<bool>>,
     finished: bool,
-    _on_expiry: Closure<dyn FnMut()>,
 }
 
 impl Deadline {
     fn start(timeout_ms: u32) -> Option<Deadline> {
         let controller = AbortController::new().ok()?;
-        let expired = Rc::new(Cell::new(false));
-        let (abort, flag) = (controller.clone(), expired.clone());
-        let on_expiry = Closure::<dyn FnMut()>::new(move || {
-            flag.set(true);
-            abort.abort();
-        });
         let ms = i32::try_from(timeout_ms).unwrap_or(i32::MAX);
-        let timer = set_timeout(on_expiry.as_ref().unchecked_ref(), ms);
-        Some(Deadline { controller, timer, expired, finished: false, _on_expiry: on_expiry })
+        let timer = ABORT.with(|abort| abort.as_ref().map(|abort| set_timeout_with(abort, ms, &controller)))?;
+        Some(Deadline { controller, timer, finished: false })
+    }
+
+    /// True when the timer fired (an attempt that failed after it is a timeout).
+    fn expired(&self) -> bool {
+        self.controller.signal().aborted()
     }
 }
 
@@ -108,7 +120,7 @@ impl Transport for FetchTransport {
                 deadline.finished = true;
                 Ok(response)
             }
-            Err(_) if deadline.expired.get() => Err(TransportError::Timeout),
+            Err(_) if deadline.expired() => Err(TransportError::Timeout),
             Err(_) => Err(TransportError::Network),
         }
     }
