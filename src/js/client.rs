@@ -4,7 +4,7 @@
 
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
-use super::options::{claims, from_js, ClientOptions, GuardOptions};
+use super::options::{claims, from_js, request_options, ClientOptions};
 use super::store::JsCacheStore;
 use crate::core::config::Config;
 use crate::core::error::Error;
@@ -104,7 +104,7 @@ impl ClerkM2M {
         let verifier = match &params.machine_secret_key {
             Some(key) => {
                 let config = Config { machine_secret_key: Some(key.clone()), ..self.client.config().clone() };
-                verifier_for(config, self.default_settings())
+                verifier_for(config, GuardSettings { jwt_key: self.jwt_key(), ..GuardSettings::default() })
             }
             None => self.verifier.clone().ok_or(Error::MissingKey),
         };
@@ -136,18 +136,15 @@ impl ClerkM2M {
 }
 
 impl ClerkM2M {
-    fn default_settings(&self) -> GuardSettings {
-        let jwt_key = self.verifier.as_ref().and_then(|v| v.settings().jwt_key.clone());
-        GuardSettings { jwt_key, ..GuardSettings::default() }
+    /// This client's `jwtKey`, when it has one.
+    fn jwt_key(&self) -> Option<String> {
+        self.verifier.as_ref().and_then(|v| v.settings().jwt_key.clone())
     }
 
     /// This client's verifier when the options change nothing it was built with, else the isolate's verifier
     /// for the merged configuration.
     fn request_verifier(&self, options: &JsValue) -> Result<(Rc<EdgeVerifier>, Option<JsCacheStore>), Error> {
-        let client_options: ClientOptions = from_js(options)?;
-        let jwt_key = client_options.jwt_key.clone().or_else(|| self.default_settings().jwt_key);
-        let settings = from_js::<GuardOptions>(options)?.settings(jwt_key)?;
-        let store = JsCacheStore::from_options(options)?;
+        let (client_options, settings, store) = request_options(options, self.jwt_key())?;
         let own = self.verifier.as_ref().filter(|v| !client_options.overrides_client() && *v.settings() == settings);
         let verifier = match own {
             Some(verifier) => verifier.clone(),

@@ -2,8 +2,7 @@
 //! options), `verificationCacheStats()` and `clearVerificationCache()`.
 
 use super::auth::{guard, reject};
-use super::options::{from_js, ClientOptions, GuardOptions};
-use super::store::JsCacheStore;
+use super::options::request_options;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::edge::isolate::{cache_stats, clear_cache, verifier_for};
@@ -16,10 +15,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = verifyRequest, skip_typescript)]
 pub fn verify_request(request: JsValue, options: JsValue) -> Promise {
     let prepared = (|| -> Result<_, Error> {
-        let client: ClientOptions = from_js(&options)?;
-        let settings = from_js::<GuardOptions>(&options)?.settings(client.jwt_key.clone())?;
-        let verifier = verifier_for(client.apply(&Config::default())?, settings)?;
-        Ok((verifier, JsCacheStore::from_options(&options)?))
+        let (client, settings, store) = request_options(&options, None)?;
+        Ok((verifier_for(client.apply(&Config::default())?, settings)?, store))
     })();
     match prepared {
         Ok((verifier, store)) => guard(verifier, &request, store),

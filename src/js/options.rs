@@ -6,6 +6,7 @@ use crate::core::error::Error;
 use crate::core::guard::GuardSettings;
 use crate::core::model::Nullable;
 use crate::core::secret::Secret;
+use crate::js::store::JsCacheStore;
 use js_sys::{Array, Object, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -147,7 +148,7 @@ impl ClientOptions {
 /// The guard's own options of `verifyRequest` (the client's are read by [`ClientOptions`]).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct GuardOptions {
+struct GuardOptions {
     #[serde(default)]
     machine_id: Option<String>,
     #[serde(default)]
@@ -170,7 +171,7 @@ fn milliseconds(value: Option<f64>, field: &'static str, default: u32) -> Result
 
 impl GuardOptions {
     /// The settings, with `jwt_key` as given.
-    pub fn settings(self, jwt_key: Option<String>) -> Result<GuardSettings, Error> {
+    fn settings(self, jwt_key: Option<String>) -> Result<GuardSettings, Error> {
         let d = GuardSettings::default();
         Ok(GuardSettings {
             jwt_key,
@@ -185,4 +186,16 @@ impl GuardOptions {
             )?,
         })
     }
+}
+
+/// The options of `verifyRequest` (standalone or `m2m.verifyRequest`): the client's, the guard's settings (with
+/// `default_jwt_key` when the options name none) and the `cacheStore`.
+pub(crate) fn request_options(
+    options: &JsValue,
+    default_jwt_key: Option<String>,
+) -> Result<(ClientOptions, GuardSettings, Option<JsCacheStore>), Error> {
+    let client: ClientOptions = from_js(options)?;
+    let jwt_key = client.jwt_key.clone().or(default_jwt_key);
+    let settings = from_js::<GuardOptions>(options)?.settings(jwt_key)?;
+    Ok((client, settings, JsCacheStore::from_options(options)?))
 }
