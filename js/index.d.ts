@@ -133,7 +133,48 @@ export declare class ClerkM2M {
   verifyWithHttpInfo(options: VerifyTokenOptions): Promise<HttpInfo<M2MToken>>;
   /** `verifyRequest` with this client's keys, URL, timeouts and retries (the options override them). */
   verifyRequest(request: Request, options?: VerifyRequestOptions): Promise<MachineAuth>;
+  /**
+   * A source of tokens for outgoing calls: mints once, hands the token out until `refreshBeforeSeconds` are
+   * left, mints anew ahead of expiry, and authorizes `fetch`es. Throws `ClerkM2MError` (`invalid_argument`)
+   * for bad options, before anything is minted.
+   */
+  tokenSource(options?: TokenSourceOptions): TokenSource;
   /** Releases the wasm memory of this client now (optional; garbage collection also does it). */
+  free(): void;
+}
+
+/** Options of `m2m.tokenSource`: the mint's (as `createToken`'s) and when to mint anew. */
+export interface TokenSourceOptions extends Omit<CreateTokenOptions, 'minRemainingTtlSeconds'> {
+  /**
+   * Mint anew when less than this many seconds are left (≥ 0, below `secondsUntilExpiration`). Default: 10% of
+   * the lifetime, at least 30 s, at most half of it. A token that never expires is kept until `invalidate()`.
+   */
+  refreshBeforeSeconds?: number;
+  /**
+   * Opt-in: shares minted tokens across isolates (e.g. Workers KV). Its entries hold the token itself — a bearer
+   * credential — under a key that is a digest of the API URL, the machine key and these options.
+   */
+  cacheStore?: CacheStore;
+}
+
+/** Mints machine tokens for outgoing calls and keeps them (one mint per token lifetime in steady state). */
+export declare class TokenSource {
+  private constructor();
+  /**
+   * A token with at least `refreshBeforeSeconds` left, minting when needed. When a refresh fails while the
+   * current token is still valid, resolves to that token; rejects (with the mint's `ClerkAPIResponseError` or
+   * `ClerkM2MError`) only when no valid token is left.
+   */
+  getToken(): Promise<string>;
+  /**
+   * `fetch(input, init)` with `Authorization: Bearer <token>`. On a 401 it invalidates the token, mints once and
+   * sends again when the body can be replayed (none, a string, bytes, `URLSearchParams`, `Blob`, `FormData`);
+   * a stream body gets the 401 back. A caller-set `Authorization` header rejects with `invalid_argument`.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Forgets the current token: the next call mints. */
+  invalidate(): void;
+  /** Releases the wasm memory of this source now (optional). */
   free(): void;
 }
 

@@ -6,5 +6,5 @@ import { initSync } from './clerk_m2m_edge.js';
 const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import('node:fs'));
 initSync({ module: fs.readFileSync(new URL('./clerk_m2m_edge_bg.wasm', import.meta.url)) });
 
-export { ClerkM2M, verifyRequest, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
+export { ClerkM2M, TokenSource, verifyRequest, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';

@@ -4,5 +4,5 @@ import { initSync } from './clerk_m2m_edge.js';
 
 initSync({ module: wasm });
 
-export { ClerkM2M, verifyRequest, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
+export { ClerkM2M, TokenSource, verifyRequest, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';

@@ -53,6 +53,7 @@ pub use crate::edge::client::Client;
 pub use crate::edge::crypto::WebCrypto;
 pub use crate::edge::http::FetchTransport;
 pub use crate::edge::isolate::{verifier_for, verify_request, EdgeVerifier};
+pub use crate::edge::token_source::{FetchError, TokenSource};
 pub use crate::edge::verifier::{Crypto, GuardState, NoStore, SharedStore, Verifier};
 
 /// The parsers of untrusted input, for the fuzz targets and property tests (cargo feature `fuzzing`).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Everything that can go wrong in a call. `code()` gives the stable string JS callers branch on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// An option failed validation before any request was sent. `field` names the option (JS spelling).

@@ -12,3 +12,4 @@ pub mod model;
 pub mod reason;
 pub mod retry;
 pub mod secret;
+pub mod token_source;

@@ -221,6 +221,8 @@ pub(crate) mod tests {
         pub sent: RefCell<Vec<HttpRequest>>,
         pub slept: RefCell<Vec<u32>>,
         pub now: std::cell::Cell<f64>,
+        /// When set, every answer arrives on the second poll (so that concurrent calls overlap).
+        pub pending_once: std::cell::Cell<bool>,
     }
 
     impl Scripted {
@@ -236,6 +238,17 @@ pub(crate) mod tests {
     impl Transport for Scripted {
         async fn send(&self, request: &HttpRequest, _timeout_ms: u32) -> Result<HttpResponse, TransportError> {
             self.sent.borrow_mut().push(request.clone());
+            if self.pending_once.get() {
+                let mut waited = false;
+                std::future::poll_fn(|_| {
+                    if std::mem::replace(&mut waited, true) {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                })
+                .await;
+            }
             self.answers.borrow_mut().pop_front().unwrap_or(Err(TransportError::Network))
         }
         async fn sleep(&self, ms: u32) {

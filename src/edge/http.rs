@@ -1,20 +1,26 @@
 //! The only code that sends HTTP: one attempt through the runtime's global `fetch` (web-sys types), bounded by
 //! a [`Deadline`] — an `AbortController` and a timer owned by the attempt, as reqwest's wasm client does — that
 //! also covers reading the body and aborts the request when the attempt's future is dropped. Owns nothing else:
-//! no retries, no decoding.
+//! no retries, no decoding. Also the token source's outgoing request ([`Outgoing`]): the caller's own `fetch`
+//! with the `Authorization` header set.
 
+use crate::core::error::Error;
 use crate::core::http::{HttpRequest, HttpResponse, Transport, TransportError, DECISIVE_HEADERS};
-use js_sys::{Array, Function, Promise};
+use crate::core::token_source::Body;
+use js_sys::{Array, ArrayBuffer, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestInit, Response};
+use web_sys::{AbortController, Blob, FormData, Headers, Request, RequestInit, Response, UrlSearchParams};
 
 #[wasm_bindgen]
 extern "C" {
     /// The global `fetch`: every runtime has one (`window` exists only in browsers).
     #[wasm_bindgen(catch, js_name = fetch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+    /// `fetch(input, init)` with the caller's own input (a URL string, a `URL` or a `Request`).
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn fetch_any(input: &JsValue, init: &Object) -> Result<Promise, JsValue>;
     /// `setTimeout(handler, ms, arg)`: `handler(arg)` after `ms`.
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_with(handler: &Function, ms: i32, arg: &JsValue) -> JsValue;
@@ -139,5 +145,82 @@ impl Transport for FetchTransport {
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
+    }
+}
+
+/// A caller's request as the token source sends it: `fetch(input, init)` with the caller's headers, plus
+/// `Authorization`. Built once per call, sent once or twice.
+pub(crate) struct Outgoing {
+    input: JsValue,
+    init: Object,
+    headers: Headers,
+    body: Body,
+}
+
+impl Outgoing {
+    /// Reads `init`'s (else the `Request`'s) headers and body kind. A caller-set `Authorization` is refused: the
+    /// token source sets it, and silently replacing the caller's would hide a mistake.
+    pub fn new(input: &JsValue, init: &JsValue) -> Result<Outgoing, Error> {
+        let absent = init.is_undefined() || init.is_null();
+        if !absent && !init.is_object() {
+            return Err(Error::invalid("init", "a RequestInit object"));
+        }
+        let field = |name: &str| {
+            if absent {
+                JsValue::UNDEFINED
+            } else {
+                Reflect::get(init, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+            }
+        };
+        let request = input.dyn_ref::<Request>();
+        let own = field("headers");
+        let headers = if !own.is_undefined() && !own.is_null() {
+            Headers::new_with_str_sequence_sequence(&own)
+        } else if let Some(request) = request {
+            Headers::new_with_headers(&request.headers())
+        } else {
+            Headers::new()
+        }
+        .map_err(|_| Error::invalid("headers", "headers as fetch takes them"))?;
+        if headers.has("authorization").unwrap_or(true) {
+            return Err(Error::invalid("headers", "headers without Authorization (the token source sets it)"));
+        }
+        let body = field("body");
+        let replayable = if body.is_undefined() || body.is_null() {
+            request.is_none_or(|r| r.body().is_none())
+        } else {
+            body.is_string()
+                || body.is_instance_of::<ArrayBuffer>()
+                || ArrayBuffer::is_view(&body)
+                || body.is_instance_of::<Blob>()
+                || body.is_instance_of::<FormData>()
+                || body.is_instance_of::<UrlSearchParams>()
+        };
+        let copy = Object::new();
+        if !absent {
+            Object::assign(&copy, init.unchecked_ref());
+        }
+        Reflect::set(&copy, &JsValue::from_str("headers"), &headers)
+            .map_err(|_| Error::invalid("init", "a RequestInit object"))?;
+        let body = if replayable { Body::Replayable } else { Body::Stream };
+        Ok(Outgoing { input: input.clone(), init: copy, headers, body })
+    }
+
+    /// Whether the request can be sent again.
+    pub fn body(&self) -> Body {
+        self.body
+    }
+
+    /// Sends it with `token`; `fetch`'s own rejection when it fails.
+    pub async fn send(&self, token: &str) -> Result<Response, JsValue> {
+        self.headers.set("Authorization", &["Bearer ", token].concat())?;
+        Ok(JsFuture::from(fetch_any(&self.input, &self.init)?).await?.unchecked_into())
+    }
+}
+
+/// Cancels a response's body that will not be read (so the runtime can reuse the connection at once).
+pub(crate) fn discard(response: &Response) {
+    if let Some(body) = response.body() {
+        let _ = body.cancel();
     }
 }

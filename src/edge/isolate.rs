@@ -29,6 +29,20 @@ thread_local! {
     static VERIFIERS: RefCell<Vec<(Config, GuardSettings, Rc<EdgeVerifier>)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// True in Cloudflare's workerd (`navigator.userAgent` is `Cloudflare-Workers`), where a request must never
+/// await a promise another request created: only finished results may be shared there.
+pub fn in_workerd() -> bool {
+    thread_local! {
+        static WORKERD: bool = {
+            let global = js_sys::global();
+            let navigator = js_sys::Reflect::get(&global, &"navigator".into()).ok().filter(|n| n.is_object());
+            let agent = navigator.and_then(|n| js_sys::Reflect::get(&n, &"userAgent".into()).ok());
+            agent.and_then(|a| a.as_string()).is_some_and(|a| a == "Cloudflare-Workers")
+        };
+    }
+    WORKERD.with(|w| *w)
+}
+
 /// The isolate's guard state (verdicts, JWKS, imported keys), shared by every verification in this isolate.
 pub fn isolate_state() -> Rc<RefCell<GuardState<CryptoKey>>> {
     STATE.with(Rc::clone)

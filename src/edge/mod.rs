@@ -6,4 +6,5 @@ pub mod client;
 pub mod crypto;
 pub mod http;
 pub mod isolate;
+pub mod token_source;
 pub mod verifier;

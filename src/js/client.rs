@@ -4,8 +4,9 @@
 
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
-use super::options::{claims, from_js, request_options, ClientOptions};
+use super::options::{claims, from_js, request_options, ClientOptions, SourceOptions};
 use super::store::JsCacheStore;
+use super::token_source::JsTokenSource;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::guard::GuardSettings;
@@ -13,6 +14,7 @@ use crate::core::model::{CreateTokenParams, HttpInfo, ListTokensParams, RevokeTo
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
 use crate::edge::isolate::{isolate_state, verifier_for, EdgeVerifier};
+use crate::edge::token_source::TokenSource;
 use crate::edge::verifier::Verifier;
 use js_sys::Promise;
 use serde::Serialize;
@@ -132,6 +134,18 @@ impl ClerkM2M {
             Ok((verifier, store)) => guard(verifier, &request, store),
             Err(error) => reject(error),
         }
+    }
+
+    /// `m2m.tokenSource({ secondsUntilExpiration, refreshBeforeSeconds, tokenFormat, claims, machineSecretKey,
+    /// cacheStore })`: a source of tokens for outgoing calls. Bad options throw `invalid_argument` here, before
+    /// anything is minted.
+    #[wasm_bindgen(js_name = tokenSource)]
+    pub fn token_source(&self, options: JsValue) -> Result<JsTokenSource, JsValue> {
+        let params = create_params(&options)?;
+        let SourceOptions { refresh_before_seconds } = from_js(&options)?;
+        let store = JsCacheStore::from_options(&options)?;
+        let source = TokenSource::new(self.client.clone(), params, refresh_before_seconds, store)?;
+        Ok(JsTokenSource::new(source))
     }
 }
 

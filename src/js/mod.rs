@@ -8,3 +8,4 @@ mod convert;
 mod guard;
 mod options;
 mod store;
+mod token_source;

@@ -15,7 +15,7 @@ use wasm_bindgen::JsValue;
 const MILLISECONDS: &str = "a non-negative number of milliseconds";
 
 /// Every option of the JS API and what it must be: the field and message of its `invalid_argument` error.
-const FIELDS: [(&str, &str); 25] = [
+const FIELDS: [(&str, &str); 27] = [
     ("options", "an options object"),
     ("secondsUntilExpiration", "a number greater than 0 and at most 9007199254740991 (2^53 - 1), or null"),
     ("claims", "a JSON-serialisable value"),
@@ -41,6 +41,8 @@ const FIELDS: [(&str, &str); 25] = [
     ("cacheTtlMs", MILLISECONDS),
     ("negativeCacheTtlMs", MILLISECONDS),
     ("cache", "a boolean"),
+    ("refreshBeforeSeconds", "a number of seconds from 0 up to (not including) secondsUntilExpiration"),
+    ("init", "a RequestInit object"),
 ];
 
 /// `invalid_argument` for the option `name` (an unknown name is the options object itself).
@@ -198,4 +200,12 @@ pub(crate) fn request_options(
     let jwt_key = client.jwt_key.clone().or(default_jwt_key);
     let settings = from_js::<GuardOptions>(options)?.settings(jwt_key)?;
     Ok((client, settings, JsCacheStore::from_options(options)?))
+}
+
+/// The token source's own option (`m2m.tokenSource`); the mint's are [`crate::core::model::CreateTokenParams`].
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SourceOptions {
+    #[serde(default)]
+    pub refresh_before_seconds: Option<f64>,
 }

@@ -1,0 +1,463 @@
+//! The caller's side at run time: a [`TokenSource`] mints a token once, hands it out until it is inside its
+//! refresh margin, mints anew ahead of expiry, and attaches it to outgoing requests ([`TokenSource::fetch`]),
+//! minting once more when the callee answers 401. Owns the held token, the in-flight mint and the shared-store
+//! round trips; the rules (margins, backoff, store entries, what is replayable) are `core::token_source`'s.
+
+use crate::core::error::Error;
+use crate::core::guard::cache::{digest_of, Digest};
+use crate::core::http::Transport;
+use crate::core::model::CreateTokenParams;
+use crate::core::secret::Secret;
+use crate::core::token_source::{
+    backoff_ms, read_stored, should_retry, store_key, stored_entry, Freshness, RefreshPolicy, Timing,
+};
+use crate::edge::client::Client;
+use crate::edge::http::FetchTransport;
+use crate::edge::verifier::{NoStore, SharedStore};
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// How many invalidated tokens are remembered, so that a shared store never hands one back.
+const REMEMBERED_INVALID: usize = 8;
+
+/// A token in hand.
+struct Held {
+    token: Secret,
+    timing: Timing,
+}
+
+/// A mint under way that other calls may wait for (never in workerd, where a request must not await another
+/// request's work). `outcome` is `Some(None)` when the minting call was dropped before it finished.
+#[derive(Default)]
+struct Flight {
+    outcome: RefCell<Option<Option<Result<Rc<Held>, Error>>>>,
+    wakers: RefCell<Vec<Waker>>,
+}
+
+impl Flight {
+    fn finish(&self, outcome: Option<Result<Rc<Held>, Error>>) {
+        self.outcome.borrow_mut().get_or_insert(outcome);
+        for waker in self.wakers.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// Waits for a [`Flight`] to finish.
+struct Landing(Rc<Flight>);
+
+impl Future for Landing {
+    type Output = Option<Result<Rc<Held>, Error>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(outcome) = self.0.outcome.borrow().as_ref() {
+            return Poll::Ready(outcome.clone());
+        }
+        self.0.wakers.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+#[derive(Default)]
+struct State {
+    held: Option<Rc<Held>>,
+    /// The shared mint, when sharing is allowed and one is under way.
+    flight: Option<Rc<Flight>>,
+    /// Whether any mint is under way (in workerd, calls with a valid token then use it instead of minting too).
+    minting: bool,
+    /// Refreshes failed in a row, and until when no refresh is tried while the held token is still valid.
+    failures: u32,
+    retry_at_ms: f64,
+    /// Digests of tokens given up on (a callee's 401, `invalidate`): never taken back from the store.
+    invalidated: Vec<Digest>,
+}
+
+/// Marks the flight abandoned if the minting call is dropped before it finished, so that no waiter hangs.
+struct Pilot<'a> {
+    state: &'a RefCell<State>,
+    flight: Rc<Flight>,
+}
+
+impl Drop for Pilot<'_> {
+    fn drop(&mut self) {
+        let mut state = self.state.borrow_mut();
+        state.minting = false;
+        if state.flight.as_ref().is_some_and(|f| Rc::ptr_eq(f, &self.flight)) {
+            state.flight = None;
+        }
+        drop(state);
+        self.flight.finish(None);
+    }
+}
+
+/// Mints machine tokens for outgoing calls and keeps them: one mint per token lifetime in steady state.
+///
+/// ```no_run
+/// use clerk_m2m_edge::{Client, Config, CreateTokenParams, Nullable, TokenSource};
+/// use std::rc::Rc;
+///
+/// # async fn run() -> Result<(), clerk_m2m_edge::Error> {
+/// let client = Rc::new(Client::new(Config { machine_secret_key: Some("ak_…".into()), ..Config::default() })?);
+/// let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(3600.0), ..Default::default() };
+/// // Mint anew when less than 300 s are left; no shared store.
+/// let source = TokenSource::new(client, params, Some(300.0), None::<clerk_m2m_edge::NoStore>)?;
+/// let token = source.get_token().await?; // the same token on every call until the margin is reached
+/// let authorization = format!("Bearer {}", token.expose());
+/// # let _ = authorization;
+/// # Ok(()) }
+/// ```
+pub struct TokenSource<T: Transport = FetchTransport, S: SharedStore = NoStore> {
+    client: Rc<Client<T>>,
+    params: CreateTokenParams,
+    policy: RefreshPolicy,
+    store: Option<S>,
+    store_key: String,
+    share_in_flight: bool,
+    state: RefCell<State>,
+}
+
+impl<S: SharedStore> TokenSource<FetchTransport, S> {
+    /// A token source minting with `client` and `params` (lifetime, format, claims, key), minting anew when
+    /// less than `refresh_before_seconds` is left (default: 10% of the lifetime, at least 30 s, at most half),
+    /// sharing tokens across isolates through `store` when given. Concurrent calls share one mint, except in
+    /// workerd, where a request never waits for another request's mint. Fails (before anything is minted) on
+    /// an invalid lifetime, margin or key.
+    pub fn new(
+        client: Rc<Client<FetchTransport>>,
+        params: CreateTokenParams,
+        refresh_before_seconds: Option<f64>,
+        store: Option<S>,
+    ) -> Result<Self, Error> {
+        let share = !crate::edge::isolate::in_workerd();
+        TokenSource::with_sharing(client, params, refresh_before_seconds, store, share)
+    }
+}
+
+impl<T: Transport, S: SharedStore> TokenSource<T, S> {
+    /// [`TokenSource::new`] over any transport, saying whether concurrent calls may wait for one mint.
+    pub fn with_sharing(
+        client: Rc<Client<T>>,
+        params: CreateTokenParams,
+        refresh_before_seconds: Option<f64>,
+        store: Option<S>,
+        share_in_flight: bool,
+    ) -> Result<Self, Error> {
+        let policy = RefreshPolicy::new(&params.seconds_until_expiration, refresh_before_seconds)?;
+        let store_key = store_key(client.config(), &params, &policy)?;
+        Ok(TokenSource { client, params, policy, store, store_key, share_in_flight, state: RefCell::default() })
+    }
+
+    /// A token with at least the refresh margin left, minting when needed. When a refresh fails while the held
+    /// token is still valid, that token is returned (the next refresh waits 1 s, 2 s … 30 s); with no valid
+    /// token left, the mint's error.
+    pub async fn get_token(&self) -> Result<Secret, Error> {
+        Ok(self.held().await?.token.clone())
+    }
+
+    /// Forgets the held token: the next call mints (a token given up on is never taken back from the store).
+    pub fn invalidate(&self) {
+        let held = self.state.borrow().held.clone();
+        if let Some(held) = held {
+            self.give_up(&held);
+        }
+    }
+
+    fn now(&self) -> f64 {
+        self.client.transport().now_ms()
+    }
+
+    async fn held(&self) -> Result<Rc<Held>, Error> {
+        loop {
+            let now = self.now();
+            let (valid, flight, minting) = {
+                let state = self.state.borrow();
+                let valid = state.held.clone().filter(|h| h.timing.freshness(now) != Freshness::Dead);
+                match &valid {
+                    Some(held) if held.timing.freshness(now) == Freshness::Fresh => return Ok(held.clone()),
+                    Some(held) if now < state.retry_at_ms => return Ok(held.clone()),
+                    _ => {}
+                }
+                (valid, state.flight.clone(), state.minting)
+            };
+            if let Some(flight) = flight {
+                match Landing(flight).await {
+                    Some(Ok(held)) => return Ok(held),
+                    Some(Err(error)) => return self.fallback(valid, error),
+                    None => continue,
+                }
+            }
+            if let (Some(held), true) = (&valid, minting) {
+                return Ok(held.clone());
+            }
+            return self.mint(valid).await;
+        }
+    }
+
+    /// The held token while it is still valid, else `error`.
+    fn fallback(&self, valid: Option<Rc<Held>>, error: Error) -> Result<Rc<Held>, Error> {
+        let now = self.now();
+        valid.filter(|h| h.timing.freshness(now) != Freshness::Dead).ok_or(error)
+    }
+
+    async fn mint(&self, valid: Option<Rc<Held>>) -> Result<Rc<Held>, Error> {
+        let flight = Rc::new(Flight::default());
+        {
+            let mut state = self.state.borrow_mut();
+            state.minting = true;
+            if self.share_in_flight {
+                state.flight = Some(flight.clone());
+            }
+        }
+        let pilot = Pilot { state: &self.state, flight: flight.clone() };
+        let result = self.obtain().await;
+        {
+            let mut state = self.state.borrow_mut();
+            match &result {
+                Ok(held) => {
+                    state.held = Some(held.clone());
+                    state.failures = 0;
+                    state.retry_at_ms = 0.0;
+                }
+                Err(_) => {
+                    state.failures = state.failures.saturating_add(1);
+                    state.retry_at_ms = self.now() + backoff_ms(state.failures);
+                }
+            }
+        }
+        flight.finish(Some(result.clone()));
+        drop(pilot);
+        result.or_else(|error| self.fallback(valid, error))
+    }
+
+    /// A fresh token from the shared store when it has one this source did not give up on, else a new mint
+    /// (written to the store).
+    async fn obtain(&self) -> Result<Rc<Held>, Error> {
+        if let Some(store) = &self.store {
+            if let Some(text) = store.get(&self.store_key).await {
+                let now = self.now();
+                if let Some((token, timing)) = read_stored(&text, now) {
+                    let given_up = self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
+                    if timing.freshness(now) == Freshness::Fresh && !given_up {
+                        return Ok(Rc::new(Held { token, timing }));
+                    }
+                }
+            }
+        }
+        let minted = self.client.create_token(&self.params).await?;
+        let now = self.now();
+        let timing = self.policy.timing(&minted, now);
+        let token = minted.token.ok_or(Error::InvalidResponse { detail: "the created token is missing" })?;
+        if let Some(store) = &self.store {
+            if let Some((text, ttl_seconds)) = stored_entry(&token, timing, now) {
+                store.put(&self.store_key, text, ttl_seconds).await;
+            }
+        }
+        Ok(Rc::new(Held { token, timing }))
+    }
+
+    /// Gives up on `held` if it is still the token in hand (a concurrent call may have replaced it already).
+    fn give_up(&self, held: &Rc<Held>) {
+        let mut state = self.state.borrow_mut();
+        if state.held.as_ref().is_some_and(|h| Rc::ptr_eq(h, held)) {
+            state.held = None;
+            state.retry_at_ms = 0.0;
+        }
+        if state.invalidated.len() >= REMEMBERED_INVALID {
+            state.invalidated.remove(0);
+        }
+        state.invalidated.push(digest_of(&[held.token.expose().as_bytes()]));
+    }
+}
+
+/// Why [`TokenSource::fetch`] failed: no token could be had (the mint's error), or the request itself failed
+/// (`fetch`'s own rejection, untouched).
+#[derive(Debug)]
+pub enum FetchError {
+    /// No valid token: the mint's error (or `invalid_argument` for a caller-set `Authorization`).
+    Token(Error),
+    /// `fetch` rejected (network failure, abort): its own error.
+    Fetch(wasm_bindgen::JsValue),
+}
+
+impl<S: SharedStore> TokenSource<FetchTransport, S> {
+    /// `fetch(input, init)` with `Authorization: Bearer <token>`. On a 401 it gives the token up, mints once and
+    /// sends again — when the body can be sent again (none, a string, bytes, `URLSearchParams`, `Blob`,
+    /// `FormData`); a stream body gets the 401 back. A caller-set `Authorization` is `invalid_argument`.
+    pub async fn fetch(
+        &self,
+        input: &wasm_bindgen::JsValue,
+        init: &wasm_bindgen::JsValue,
+    ) -> Result<web_sys::Response, FetchError> {
+        let outgoing = crate::edge::http::Outgoing::new(input, init).map_err(FetchError::Token)?;
+        let mut retried = false;
+        loop {
+            let held = self.held().await.map_err(FetchError::Token)?;
+            let response = outgoing.send(held.token.expose()).await.map_err(FetchError::Fetch)?;
+            if response.status() == 401 && !retried {
+                self.give_up(&held);
+            }
+            if !should_retry(response.status(), outgoing.body(), retried) {
+                return Ok(response);
+            }
+            crate::edge::http::discard(&response);
+            retried = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::Config;
+    use crate::core::http::{HttpResponse, TransportError};
+    use crate::core::model::Nullable;
+    use crate::edge::client::tests::{block_on, json, token_json, Scripted};
+    use std::collections::HashMap;
+
+    const HOUR_MS: f64 = 3_600_000.0;
+
+    fn minted(n: u32, expiration_ms: f64) -> Result<HttpResponse, TransportError> {
+        json(
+            200,
+            &token_json(&format!(
+                r#"{{"token":"mt_minted_{n}","expiration":{expiration_ms},"created_at":{}}}"#,
+                expiration_ms - HOUR_MS
+            )),
+        )
+    }
+
+    fn source(answers: Vec<Result<HttpResponse, TransportError>>, share: bool) -> TokenSource<Scripted, MemStore> {
+        source_with(answers, share, None)
+    }
+
+    fn source_with(
+        answers: Vec<Result<HttpResponse, TransportError>>,
+        share: bool,
+        store: Option<MemStore>,
+    ) -> TokenSource<Scripted, MemStore> {
+        let config = Config { machine_secret_key: Some("ak_test".into()), max_retries: 0, ..Config::default() };
+        let client = Rc::new(Client::with_transport(config, Scripted::new(answers)).unwrap());
+        let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(3600.0), ..Default::default() };
+        TokenSource::with_sharing(client, params, Some(300.0), store, share).unwrap()
+    }
+
+    fn mints<S: SharedStore>(s: &TokenSource<Scripted, S>) -> usize {
+        s.client.transport().sent.borrow().iter().filter(|r| r.url.ends_with("/m2m_tokens")).count()
+    }
+
+    fn advance<S: SharedStore>(s: &TokenSource<Scripted, S>, ms: f64) {
+        let now = &s.client.transport().now;
+        now.set(now.get() + ms);
+    }
+
+    #[derive(Default)]
+    struct MemStore {
+        entries: RefCell<HashMap<String, String>>,
+    }
+
+    impl SharedStore for MemStore {
+        async fn get(&self, key: &str) -> Option<String> {
+            self.entries.borrow().get(key).cloned()
+        }
+        async fn put(&self, key: &str, value: String, _ttl_seconds: u32) {
+            self.entries.borrow_mut().insert(key.to_owned(), value);
+        }
+    }
+
+    #[test]
+    fn one_mint_serves_every_call_until_the_margin() {
+        let s = source(vec![minted(1, 1_000_000.0 + HOUR_MS), minted(2, 1_000_000.0 + 2.0 * HOUR_MS)], true);
+        for _ in 0..1000 {
+            assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_1");
+        }
+        assert_eq!(mints(&s), 1);
+        advance(&s, HOUR_MS - 300_001.0);
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_1", "never before the margin");
+        advance(&s, 1.0);
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_2", "a new token once it is reached");
+        assert_eq!(mints(&s), 2);
+    }
+
+    #[test]
+    fn a_failed_refresh_serves_the_valid_token_and_backs_off() {
+        let s = source(vec![minted(1, 1_000_000.0 + HOUR_MS), Err(TransportError::Network)], true);
+        block_on(s.get_token()).unwrap();
+        advance(&s, HOUR_MS - 200_000.0); // inside the margin, still valid
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_1", "Clerk down: the held token");
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_1");
+        assert_eq!(mints(&s), 2, "no second try during the backoff");
+        advance(&s, 1_000.0);
+        block_on(s.get_token()).unwrap();
+        assert_eq!(mints(&s), 3, "tried again after it (and failed: the scripted transport is empty)");
+        advance(&s, 200_000.0); // expired now
+        let err = block_on(s.get_token()).unwrap_err();
+        assert_eq!(err.code(), "network_error", "no valid token left: the mint's typed error");
+    }
+
+    #[test]
+    fn clerk_down_with_no_token_is_the_mints_typed_error() {
+        let s = source(vec![json(401, r#"{"errors":[{"code":"authentication_invalid"}]}"#)], true);
+        match block_on(s.get_token()) {
+            Err(Error::Api(api)) => assert_eq!((api.status, api.code()), (401, "authentication_invalid")),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn invalidate_mints_anew_and_the_store_never_gives_the_token_back() {
+        let store = MemStore::default();
+        let s =
+            source_with(vec![minted(1, 1_000_000.0 + HOUR_MS), minted(2, 1_000_000.0 + HOUR_MS)], true, Some(store));
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_1");
+        s.invalidate();
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_2", "not mt_minted_1 from the store");
+        assert_eq!(mints(&s), 2);
+    }
+
+    #[test]
+    fn a_cold_source_takes_a_fresh_token_from_the_store() {
+        let warm = source_with(vec![minted(1, 1_000_000.0 + HOUR_MS)], true, Some(MemStore::default()));
+        block_on(warm.get_token()).unwrap();
+        let entries = warm.store.as_ref().unwrap().entries.take();
+        let (key, text) = entries.iter().next().unwrap();
+        assert!(key.starts_with("clerk-m2m-edge:v1:token:") && !key.contains("ak_test"));
+        assert!(text.contains("mt_minted_1"), "the value is the token itself: a bearer credential");
+        let cold = source_with(vec![], true, Some(MemStore { entries: RefCell::new(entries.clone()) }));
+        assert_eq!(block_on(cold.get_token()).unwrap().expose(), "mt_minted_1");
+        assert_eq!(mints(&cold), 0, "no mint");
+    }
+
+    #[test]
+    fn concurrent_calls_share_one_mint_unless_sharing_is_off() {
+        use std::future::poll_fn;
+        use std::pin::pin;
+        for (share, expected) in [(true, 1), (false, 3)] {
+            let s =
+                source(vec![minted(1, 1_000_000.0 + HOUR_MS), minted(2, 1_000_000.0 + HOUR_MS), minted(3, 0.0)], share);
+            s.client.transport().pending_once.set(true); // every answer takes one turn: the calls overlap
+            let (mut a, mut b, mut c) = (pin!(s.get_token()), pin!(s.get_token()), pin!(s.get_token()));
+            let all = block_on(poll_fn(|cx| {
+                let ready = [a.as_mut().poll(cx), b.as_mut().poll(cx), c.as_mut().poll(cx)];
+                match ready {
+                    [Poll::Ready(a), Poll::Ready(b), Poll::Ready(c)] => Poll::Ready([a, b, c]),
+                    _ => Poll::Pending,
+                }
+            }));
+            assert!(all.iter().all(Result::is_ok));
+            assert_eq!(mints(&s), expected, "share = {share}");
+        }
+    }
+
+    #[test]
+    fn a_token_that_never_expires_is_kept() {
+        let never = json(200, &token_json(r#"{"token":"mt_forever","expiration":null}"#));
+        let s = source(vec![never], true);
+        block_on(s.get_token()).unwrap();
+        advance(&s, 1e12);
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_forever");
+        assert_eq!(mints(&s), 1);
+    }
+}

@@ -1,0 +1,225 @@
+// The caller's side, through the packed package: a token source mints once, refreshes ahead of expiry, keeps
+// serving a valid token while Clerk is down, and authorizes outgoing fetches to a callee guarded by
+// verifyRequest — which, after a revoke, answers 401, and the source mints once and retries once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { pkg, useStandIn, takeRequests, rejection } from './helpers.mjs';
+
+const { ClerkM2M, TokenSource, ClerkM2MError, ClerkAPIResponseError, verifyRequest } = pkg;
+const standIn = useStandIn();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const mintsIn = (log) => log.filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length;
+
+/** The callee: billing's API, guarded by verifyRequest (no result cache, so a revoke shows at once). */
+const callee = { received: [] };
+before(async () => {
+  callee.server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    callee.received.push({ method: req.method, body, authorization: req.headers.authorization });
+    if (req.url.endsWith('/deny')) return res.writeHead(401).end(); // refuses every token
+    const auth = await verifyRequest(
+      { headers: { get: (name) => req.headers[name.toLowerCase()] ?? null } },
+      { machineSecretKey: standIn.machine('billing').secretKey, apiUrl: standIn.url, cache: false },
+    );
+    const status = auth.isAuthenticated ? 200 : auth.status;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(auth.isAuthenticated ? { caller: auth.machineId, body } : { error: auth.reason }));
+  });
+  await new Promise((resolve) => callee.server.listen(0, '127.0.0.1', resolve));
+  callee.url = `http://127.0.0.1:${callee.server.address().port}/api`;
+});
+after(() => callee.server.close());
+
+/** Revokes every live token of the gateway machine (the source's among them). */
+async function revokeAll(client) {
+  const live = await client.list({ subject: standIn.machine('gateway').id, revoked: false, limit: 100 });
+  for (const t of live.data) await client.revokeToken({ m2mTokenId: t.id, revocationReason: 'test' });
+}
+
+const gatewayClient = (extra = {}) =>
+  new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url, ...extra });
+
+test('1,000 getToken calls cost one mint', async () => {
+  const source = gatewayClient().tokenSource({ secondsUntilExpiration: 3600, refreshBeforeSeconds: 300 });
+  assert.ok(source instanceof TokenSource);
+  await takeRequests(standIn);
+  const first = await source.getToken();
+  assert.match(first, /^mt_/);
+  for (let i = 0; i < 1000; i++) assert.equal(await source.getToken(), first);
+  assert.equal(mintsIn(await takeRequests(standIn)), 1);
+});
+
+test('50 concurrent getToken calls in Node share one mint', async () => {
+  const source = gatewayClient().tokenSource({ secondsUntilExpiration: 3600 });
+  await takeRequests(standIn);
+  const tokens = await Promise.all(Array.from({ length: 50 }, () => source.getToken()));
+  assert.equal(new Set(tokens).size, 1);
+  assert.equal(mintsIn(await takeRequests(standIn)), 1);
+});
+
+test('a new token is minted once the refresh margin is reached, never before', async () => {
+  // Lifetime 3 s, refresh when less than 1.5 s is left: fresh for the first 1.5 s.
+  const source = gatewayClient().tokenSource({ secondsUntilExpiration: 3, refreshBeforeSeconds: 1.5 });
+  await takeRequests(standIn);
+  const first = await source.getToken();
+  await sleep(700);
+  assert.equal(await source.getToken(), first, 'before the margin: the same token');
+  assert.equal(mintsIn(await takeRequests(standIn)), 1);
+  await sleep(1000);
+  const second = await source.getToken();
+  assert.notEqual(second, first, 'inside the margin: a new token');
+  assert.equal(await source.getToken(), second);
+  assert.equal(mintsIn(await takeRequests(standIn)), 1, 'exactly one more mint');
+});
+
+test('Clerk down: a still-valid token is served; with none left, the mint’s typed error', async () => {
+  const client = gatewayClient({ maxRetries: 0 });
+  const source = client.tokenSource({ secondsUntilExpiration: 30, refreshBeforeSeconds: 29.5 });
+  const held = await source.getToken();
+  await sleep(600); // inside the margin
+  await standIn.fault({ path: '/m2m_tokens', method: 'POST', status: 503, times: 5 });
+  await takeRequests(standIn);
+  assert.equal(await source.getToken(), held, 'the refresh failed: the current token, still valid');
+  assert.equal(await source.getToken(), held, 'and no second try during the backoff');
+  assert.equal(mintsIn(await takeRequests(standIn)), 1);
+
+  const cold = client.tokenSource({ secondsUntilExpiration: 60 });
+  const err = await rejection(cold.getToken());
+  assert.ok(err instanceof ClerkAPIResponseError, String(err));
+  assert.equal(err.status, 503);
+  await standIn.clearFaults();
+  assert.match(await cold.getToken(), /^mt_/, 'Clerk back: the next call mints');
+});
+
+test('source.fetch: Authorization set; revoked → 401 → one re-mint → 200; a stream body gets the 401', async () => {
+  const client = gatewayClient();
+  const source = client.tokenSource({ secondsUntilExpiration: 600 });
+  callee.received = [];
+  await takeRequests(standIn);
+  const ok = await source.fetch(callee.url);
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).caller, standIn.machine('gateway').id);
+  const token = await source.getToken();
+  assert.equal(callee.received[0].authorization, `Bearer ${token}`);
+
+  await revokeAll(client);
+  callee.received = [];
+  const posted = await source.fetch(callee.url, { method: 'POST', body: 'hello', headers: { 'x-trace': '1' } });
+  assert.equal(posted.status, 200, 'one re-mint, one retry');
+  assert.equal((await posted.json()).body, 'hello', 'the string body was sent again');
+  assert.deepEqual(callee.received.map((r) => r.body), ['hello', 'hello']);
+  assert.notEqual(await source.getToken(), token);
+  const log = await takeRequests(standIn);
+  assert.equal(mintsIn(log), 2, 'the first token and exactly one re-mint');
+
+  await revokeAll(client);
+  callee.received = [];
+  const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('streamed')), c.close()) });
+  const refused = await source.fetch(callee.url, { method: 'POST', body: stream, duplex: 'half' });
+  assert.equal(refused.status, 401, 'a stream cannot be sent again: the 401 comes back untouched');
+  assert.match((await refused.json()).error, /^token-(revoked|invalid)$/);
+  assert.equal(callee.received.length, 1);
+  await takeRequests(standIn);
+  assert.equal((await source.fetch(callee.url)).status, 200, 'the token was still given up: the next call mints');
+  assert.equal(mintsIn(await takeRequests(standIn)), 1);
+});
+
+test('source.fetch: when the re-mint fails, the call rejects with the mint’s typed error; never two re-mints', async () => {
+  const client = gatewayClient({ maxRetries: 0 });
+  const source = client.tokenSource({ secondsUntilExpiration: 600 });
+  assert.equal((await source.fetch(new URL(callee.url))).status, 200);
+  await standIn.fault({ path: '/m2m_tokens', method: 'POST', status: 500 });
+  const err = await rejection(source.fetch(new Request(`${callee.url}/deny`)));
+  assert.ok(err instanceof ClerkAPIResponseError);
+  assert.equal(err.status, 500);
+  await source.getToken(); // a token in hand again
+  await takeRequests(standIn);
+  callee.received = [];
+  const denied = await source.fetch(`${callee.url}/deny`);
+  assert.equal(denied.status, 401, 'the retry was refused too: its 401 comes back');
+  assert.equal(callee.received.length, 2, 'sent twice, no more');
+  assert.equal(mintsIn(await takeRequests(standIn)), 1, 'one re-mint per call, at most');
+});
+
+test('source.fetch refuses a caller-set Authorization header and sends nothing', async () => {
+  const source = gatewayClient().tokenSource();
+  callee.received = [];
+  for (const init of [
+    { headers: { Authorization: 'Bearer mine' } },
+    { headers: [['authorization', 'Bearer mine']] },
+    { headers: new Headers({ authorization: 'Basic x' }) },
+  ]) {
+    const err = await rejection(source.fetch(callee.url, init));
+    assert.ok(err instanceof ClerkM2MError);
+    assert.equal(err.code, 'invalid_argument');
+    assert.equal(err.field, 'headers');
+  }
+  const err = await rejection(source.fetch(new Request(callee.url, { headers: { authorization: 'Bearer x' } })));
+  assert.equal(err.code, 'invalid_argument');
+  assert.equal(callee.received.length, 0);
+});
+
+test('bad options throw invalid_argument synchronously, before anything is minted', async () => {
+  const client = gatewayClient();
+  await takeRequests(standIn);
+  const cases = [
+    [{ secondsUntilExpiration: 0 }, 'secondsUntilExpiration'],
+    [{ secondsUntilExpiration: -5 }, 'secondsUntilExpiration'],
+    [{ secondsUntilExpiration: 'an hour' }, 'secondsUntilExpiration'],
+    [{ secondsUntilExpiration: 60, refreshBeforeSeconds: 60 }, 'refreshBeforeSeconds'],
+    [{ secondsUntilExpiration: 60, refreshBeforeSeconds: 120 }, 'refreshBeforeSeconds'],
+    [{ refreshBeforeSeconds: -1 }, 'refreshBeforeSeconds'],
+    [{ refreshBeforeSeconds: '5' }, 'refreshBeforeSeconds'],
+    [{ tokenFormat: 'bogus' }, 'tokenFormat'],
+    [{ cacheStore: {} }, 'cacheStore'],
+    [{ machineSecretKey: 5 }, 'machineSecretKey'],
+  ];
+  for (const [options, field] of cases) {
+    assert.throws(
+      () => client.tokenSource(options),
+      (err) => err instanceof ClerkM2MError && err.code === 'invalid_argument' && err.field === field,
+      JSON.stringify(options),
+    );
+  }
+  assert.throws(() => new ClerkM2M({ apiUrl: standIn.url }).tokenSource(), (err) => err.code === 'missing_key');
+  assert.equal(mintsIn(await takeRequests(standIn)), 0);
+});
+
+test('a cacheStore shares the token across isolates; its key holds no secret, its value is the token', async () => {
+  const entries = new Map();
+  const puts = [];
+  const cacheStore = {
+    get: async (key) => entries.get(key) ?? null,
+    put: async (key, value, options) => (puts.push(options), entries.set(key, value)),
+  };
+  const options = { secondsUntilExpiration: 600, tokenFormat: 'jwt', cacheStore };
+  await takeRequests(standIn);
+  const token = await gatewayClient().tokenSource(options).getToken();
+  const again = await gatewayClient().tokenSource(options).getToken(); // a cold isolate: another client
+  assert.equal(again, token);
+  assert.equal(mintsIn(await takeRequests(standIn)), 1);
+  const [[key, value]] = [...entries];
+  assert.match(key, /^clerk-m2m-edge:v1:token:[0-9a-f]{64}$/);
+  assert.ok(!key.includes(standIn.machine('gateway').secretKey));
+  assert.ok(value.includes(token), 'the entry is a bearer credential (documented)');
+  assert.ok(puts[0].expirationTtl >= 60 && puts[0].expirationTtl <= 600);
+  const other = await gatewayClient().tokenSource({ ...options, claims: { role: 'x' } }).getToken();
+  assert.notEqual(other, token, 'other options, another entry');
+});
+
+test('no token or key in a source’s string form or in its errors', async () => {
+  const key = standIn.machine('gateway').secretKey;
+  const source = gatewayClient().tokenSource();
+  const token = await source.getToken();
+  for (const text of [String(source), JSON.stringify(source), Object.keys(source).join()]) {
+    assert.ok(!text.includes(token) && !text.includes(key), text);
+  }
+  source.invalidate();
+  await standIn.fault({ path: '/m2m_tokens', method: 'POST', status: 422 });
+  const err = await rejection(source.getToken());
+  for (const text of [err.message, String(err), JSON.stringify(err)]) {
+    assert.ok(!text.includes(token) && !text.includes(key), text);
+  }
+});
