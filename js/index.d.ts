@@ -155,6 +155,11 @@ export interface TokenSourceOptions extends Omit<CreateTokenOptions, 'minRemaini
    * credential — under a key that is a digest of the API URL, the machine key and these options.
    */
   cacheStore?: CacheStore;
+  /**
+   * What sends `source.fetch`'s requests: a Workers service binding (an object with `fetch`) or a function with
+   * `fetch`'s signature. Default: the global `fetch`.
+   */
+  fetcher?: { fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> } | ((input: RequestInfo | URL, init?: RequestInit) => Promise<Response>);
 }
 
 /** Mints machine tokens for outgoing calls and keeps them (one mint per token lifetime in steady state). */

@@ -211,10 +211,16 @@ impl Outgoing {
         self.body
     }
 
-    /// Sends it with `token`; `fetch`'s own rejection when it fails.
-    pub async fn send(&self, token: &str) -> Result<Response, JsValue> {
+    /// Sends it with `token`, through `fetcher` when given (a service binding's `fetch`), else the global
+    /// `fetch`; its own rejection when it fails.
+    pub async fn send(&self, token: &str, fetcher: Option<&Function>) -> Result<Response, JsValue> {
         self.headers.set("Authorization", &["Bearer ", token].concat())?;
-        Ok(JsFuture::from(fetch_any(&self.input, &self.init)?).await?.unchecked_into())
+        let pending = match fetcher {
+            Some(fetcher) => fetcher.call2(&JsValue::UNDEFINED, &self.input, &self.init)?,
+            None => fetch_any(&self.input, &self.init)?.into(),
+        };
+        let response = JsFuture::from(Promise::resolve(&pending)).await?;
+        response.dyn_into::<Response>().map_err(|_| js_sys::TypeError::new("the fetcher did not answer a Response").into())
     }
 }
 

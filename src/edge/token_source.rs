@@ -116,6 +116,8 @@ pub struct TokenSource<T: Transport = FetchTransport, S: SharedStore = NoStore> 
     store: Option<S>,
     store_key: String,
     share_in_flight: bool,
+    /// What sends the caller's requests: a service binding's `fetch`, or the global `fetch` when `None`.
+    fetcher: Option<js_sys::Function>,
     state: RefCell<State>,
 }
 
@@ -147,7 +149,23 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     ) -> Result<Self, Error> {
         let policy = RefreshPolicy::new(&params.seconds_until_expiration, refresh_before_seconds)?;
         let store_key = store_key(client.config(), &params, &policy)?;
-        Ok(TokenSource { client, params, policy, store, store_key, share_in_flight, state: RefCell::default() })
+        Ok(TokenSource {
+            client,
+            params,
+            policy,
+            store,
+            store_key,
+            share_in_flight,
+            fetcher: None,
+            state: RefCell::default(),
+        })
+    }
+
+    /// Sends [`TokenSource::fetch`]'s requests with `fetcher` — `(input, init) => Promise<Response>`, e.g. a
+    /// Workers service binding's `fetch` bound to it — instead of the global `fetch`.
+    pub fn with_fetcher(mut self, fetcher: js_sys::Function) -> Self {
+        self.fetcher = Some(fetcher);
+        self
     }
 
     /// A token with at least the refresh margin left, minting when needed. When a refresh fails while the held
@@ -295,7 +313,8 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         let mut retried = false;
         loop {
             let held = self.held().await.map_err(FetchError::Token)?;
-            let response = outgoing.send(held.token.expose()).await.map_err(FetchError::Fetch)?;
+            let response =
+                outgoing.send(held.token.expose(), self.fetcher.as_ref()).await.map_err(FetchError::Fetch)?;
             if response.status() == 401 && !retried {
                 self.give_up(&held);
             }

@@ -4,7 +4,7 @@
 
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
-use super::options::{claims, from_js, request_options, ClientOptions, SourceOptions};
+use super::options::{claims, fetcher, from_js, request_options, ClientOptions, SourceOptions};
 use super::store::JsCacheStore;
 use super::token_source::JsTokenSource;
 use crate::core::config::Config;
@@ -145,7 +145,10 @@ impl ClerkM2M {
         let SourceOptions { refresh_before_seconds } = from_js(&options)?;
         let store = JsCacheStore::from_options(&options)?;
         let source = TokenSource::new(self.client.clone(), params, refresh_before_seconds, store)?;
-        Ok(JsTokenSource::new(source))
+        Ok(JsTokenSource::new(match fetcher(&options)? {
+            Some(fetcher) => source.with_fetcher(fetcher),
+            None => source,
+        }))
     }
 }
 

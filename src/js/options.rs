@@ -7,15 +7,15 @@ use crate::core::guard::GuardSettings;
 use crate::core::model::Nullable;
 use crate::core::secret::Secret;
 use crate::js::store::JsCacheStore;
-use js_sys::{Array, Object, Reflect, JSON};
+use js_sys::{Array, Function, Object, Reflect, JSON};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 const MILLISECONDS: &str = "a non-negative number of milliseconds";
 
 /// Every option of the JS API and what it must be: the field and message of its `invalid_argument` error.
-const FIELDS: [(&str, &str); 27] = [
+const FIELDS: [(&str, &str); 28] = [
     ("options", "an options object"),
     ("secondsUntilExpiration", "a number greater than 0 and at most 9007199254740991 (2^53 - 1), or null"),
     ("claims", "a JSON-serialisable value"),
@@ -43,6 +43,7 @@ const FIELDS: [(&str, &str); 27] = [
     ("cache", "a boolean"),
     ("refreshBeforeSeconds", "a number of seconds from 0 up to (not including) secondsUntilExpiration"),
     ("init", "a RequestInit object"),
+    ("fetcher", "a service binding (an object with fetch()) or a fetch function"),
 ];
 
 /// `invalid_argument` for the option `name` (an unknown name is the options object itself).
@@ -208,4 +209,24 @@ pub(crate) fn request_options(
 pub(crate) struct SourceOptions {
     #[serde(default)]
     pub refresh_before_seconds: Option<f64>,
+}
+
+/// The token source's `fetcher` option: a function, or an object with `fetch()` (a Workers service binding),
+/// as a function with `this` bound; `None` when absent.
+pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
+    if is_absent(options) {
+        return Ok(None);
+    }
+    let value = Reflect::get(options, &JsValue::from_str("fetcher")).map_err(|_| invalid("fetcher"))?;
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    if let Some(function) = value.dyn_ref::<Function>() {
+        return Ok(Some(function.clone()));
+    }
+    let fetch = if value.is_object() { Reflect::get(&value, &JsValue::from_str("fetch")).ok() } else { None };
+    match fetch.and_then(|f| f.dyn_into::<Function>().ok()) {
+        Some(fetch) => Ok(Some(fetch.bind0(&value))),
+        None => Err(invalid("fetcher")),
+    }
 }

@@ -26,5 +26,6 @@ writeFileSync(join(consumer, 'entry.mjs'), "export * from 'clerk-m2m-edge';\n");
 for (const file of ['usage.ts', 'tsconfig.json']) copyFileSync(join(root, 'tests/types', file), join(consumer, file));
 // The runtime matrix runs the worker-example's handler from the consumer project too.
 copyFileSync(join(root, 'worker-example/src/index.js'), join(consumer, 'worker-app.mjs'));
+copyFileSync(join(root, 'worker-example/caller/src/index.js'), join(consumer, 'caller-app.mjs'));
 console.log(`installed ${tarball} (${packed[0].size} bytes packed, ${files.length} files) into ${consumer}`);
 console.log(readdirSync(join(consumer, 'node_modules/clerk-m2m-edge')).join(' '));

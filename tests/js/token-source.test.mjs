@@ -143,6 +143,22 @@ test('source.fetch: when the re-mint fails, the call rejects with the mint’s t
   assert.equal(mintsIn(await takeRequests(standIn)), 1, 'one re-mint per call, at most');
 });
 
+test('source.fetch sends through a fetcher (a service binding or a function) when given', async () => {
+  const seen = [];
+  const binding = { fetch: (input, init) => (seen.push(['binding', String(input)]), fetch(input, init)) };
+  const fn = (input, init) => (seen.push(['function', String(input)]), fetch(input, init));
+  for (const fetcher of [binding, fn]) {
+    const res = await gatewayClient().tokenSource({ fetcher }).fetch(callee.url);
+    assert.equal(res.status, 200);
+  }
+  assert.deepEqual(seen, [['binding', callee.url], ['function', callee.url]]);
+  for (const fetcher of [5, 'fetch', {}, { fetch: 1 }]) {
+    assert.throws(() => gatewayClient().tokenSource({ fetcher }), (err) => err.code === 'invalid_argument' && err.field === 'fetcher');
+  }
+  const liar = await rejection(gatewayClient().tokenSource({ fetcher: async () => 'not a response' }).fetch(callee.url));
+  assert.ok(!(liar instanceof ClerkM2MError), 'a fetcher that answers no Response: its call fails as fetch would');
+});
+
 test('source.fetch refuses a caller-set Authorization header and sends nothing', async () => {
   const source = gatewayClient().tokenSource();
   callee.received = [];

@@ -16,12 +16,19 @@ export const runtimes = {
   'edge-runtime': (app) => [process.execPath, [host('edge-runtime.mjs'), app]],
 };
 
-export async function startHost(runtime, app, env, cwd, persist) {
+/**
+ * `bound` (workerd only): more worker projects, `[{ app, env }]`, run in the same workerd and reachable from the
+ * first through its service bindings.
+ */
+export async function startHost(runtime, app, env, cwd, persist, bound = []) {
+  if (bound.length && runtime !== 'workerd') throw new Error('service bindings need workerd');
   const [cmd, args] = runtimes[runtime](app);
+  args.push(...bound.map((b) => b.app));
+  const boundEnv = Object.fromEntries(bound.map((b, i) => [`APP_ENV_${i + 1}`, JSON.stringify(b.env)]));
   const child = spawn(cmd, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, APP_ENV: JSON.stringify(env), APP_PERSIST: persist ?? '', DENO_NO_UPDATE_CHECK: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+    env: { ...process.env, APP_ENV: JSON.stringify(env), ...boundEnv, APP_PERSIST: persist ?? '', DENO_NO_UPDATE_CHECK: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
   });
   const { url } = await new Promise((resolve, reject) => {
     let out = '';

@@ -1,0 +1,49 @@
+// A Cloudflare Worker that calls another service with Clerk M2M tokens (clerk-m2m-edge's token source):
+// it mints once per token lifetime, refreshes ahead of expiry, and on a 401 mints once more and retries.
+//
+//   GET  /call?path=/api/whoami   calls the API (the `API` service binding, else API_ORIGIN over the network)
+//                                 and answers { status, body } of the API's answer
+//
+// Configuration (bindings): secret CLERK_MACHINE_SECRET_KEY (the calling machine); vars CLERK_API_URL,
+// TOKEN_SECONDS; the API as service binding `API`, or API_ORIGIN (e.g. http://127.0.0.1:8787).
+import { ClerkM2M, ClerkAPIResponseError, ClerkM2MError } from 'clerk-m2m-edge';
+
+/** One client and one token source per isolate and configuration. */
+let cached;
+function sourceFor(env) {
+  const key = [env.CLERK_API_URL, env.CLERK_MACHINE_SECRET_KEY, env.TOKEN_SECONDS].join('|');
+  if (cached?.key !== key) {
+    const m2m = new ClerkM2M({ machineSecretKey: env.CLERK_MACHINE_SECRET_KEY, apiUrl: env.CLERK_API_URL || undefined });
+    const source = m2m.tokenSource({
+      secondsUntilExpiration: Number(env.TOKEN_SECONDS || 3600),
+      fetcher: env.API, // a service binding; absent outside Workers: the global fetch
+    });
+    cached = { key, source };
+  }
+  return cached.source;
+}
+
+export default {
+  async fetch(request, env) {
+    try {
+      return await handle(request, env);
+    } catch (err) {
+      // No token could be minted (Clerk down, a bad key): the mint's typed error, never the key or a token.
+      if (err instanceof ClerkAPIResponseError || err instanceof ClerkM2MError) {
+        return Response.json({ error: err.code, status: err.status ?? null }, { status: 502 });
+      }
+      throw err;
+    }
+  },
+};
+
+async function handle(request, env) {
+  const url = new URL(request.url);
+  const source = sourceFor(env);
+  if (url.pathname === '/call' && request.method === 'GET') {
+    const target = new URL(url.searchParams.get('path') ?? '/api/whoami', env.API_ORIGIN || 'https://api.internal');
+    const res = await source.fetch(target);
+    return Response.json({ status: res.status, body: await res.json() });
+  }
+  return Response.json({ error: 'not_found' }, { status: 404 });
+}
