@@ -1,8 +1,12 @@
 // `make demo`: the worker-example running in workerd (Miniflare), guarded by clerk-m2m-edge, walked through with
 // real HTTP calls — mint, call the guarded route, call without a token, revoke, call again — printing every
-// request and response. Against the embedded Clerk stand-in by default; with CLERK_API_URL and
-// CLERK_MACHINE_SECRET_KEY (and optionally CLERK_SECRET_KEY, CLERK_MACHINE_ID) set, against that Clerk.
+// request and response. Then the caller's side: worker-example/caller calls the API through a service binding
+// with a token source — three calls on one mint, the token revoked, the API's 401, one re-mint, 200 — printing
+// the number of mints. Against the embedded Clerk stand-in by default; with CLERK_API_URL and
+// CLERK_MACHINE_SECRET_KEY (and optionally CLERK_SECRET_KEY, CLERK_MACHINE_ID, and for the caller
+// CLERK_CALLER_MACHINE_SECRET_KEY and CLERK_CALLER_MACHINE_ID, else the same machine) set, against that Clerk.
 import { fileURLToPath } from 'node:url';
+import { ClerkM2M } from '../pkg/node.js';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
 import { startHost } from '../tests/runtimes/run-host.mjs';
 
@@ -11,12 +15,18 @@ const CACHE_TTL_MS = 1000;
 const real = Boolean(process.env.CLERK_API_URL && process.env.CLERK_MACHINE_SECRET_KEY);
 let standIn;
 let env;
+let callerKeys;
+let pair; // the caller and the API it is bound to (the second part)
 if (real) {
   env = {
     CLERK_API_URL: process.env.CLERK_API_URL,
     CLERK_MACHINE_SECRET_KEY: process.env.CLERK_MACHINE_SECRET_KEY,
     CLERK_SECRET_KEY: process.env.CLERK_SECRET_KEY ?? '',
     CLERK_MACHINE_ID: process.env.CLERK_MACHINE_ID ?? '',
+  };
+  callerKeys = {
+    secretKey: process.env.CLERK_CALLER_MACHINE_SECRET_KEY || env.CLERK_MACHINE_SECRET_KEY,
+    id: process.env.CLERK_CALLER_MACHINE_ID || env.CLERK_MACHINE_ID,
   };
   console.log(`Clerk: ${env.CLERK_API_URL} (from CLERK_API_URL)`);
 } else {
@@ -28,6 +38,7 @@ if (real) {
     CLERK_SECRET_KEY: standIn.secretKey,
     CLERK_MACHINE_ID: billing.id,
   };
+  callerKeys = { secretKey: standIn.machine('gateway').secretKey, id: standIn.machine('gateway').id };
   console.log(`Clerk: the local stand-in at ${standIn.url} (set CLERK_API_URL and CLERK_MACHINE_SECRET_KEY for real Clerk)`);
 }
 Object.assign(env, { CLERK_CACHE_TTL_MS: String(CACHE_TTL_MS), DEMO_ROUTES: 'true' });
@@ -37,11 +48,11 @@ console.log(`Worker: worker-example/ in workerd at ${worker.url}${env.CLERK_MACH
 
 const short = (t) => (t && t.length > 28 ? `${t.slice(0, 14)}…${t.slice(-8)}` : t);
 let step = 0;
-async function call(title, method, path, token) {
+async function call(title, method, path, token, host = worker) {
   console.log(`${++step}. ${title}`);
   const headers = token ? { authorization: `Bearer ${token}` } : {};
   console.log(`   → ${method} ${path}${token ? `   Authorization: Bearer ${short(token)}` : ''}`);
-  const res = await fetch(`${worker.url}${path}`, { method, headers });
+  const res = await fetch(`${host.url}${path}`, { method, headers });
   const body = await res.json();
   const shown = body.token ? { ...body, token: short(body.token) } : body;
   const extra = ['www-authenticate', 'retry-after'].filter((h) => res.headers.has(h)).map((h) => `\n     ${h}: ${res.headers.get(h)}`).join('');
@@ -71,12 +82,56 @@ try {
   await new Promise((r) => setTimeout(r, CACHE_TTL_MS + 100));
   const after = await call('Call again with the revoked token', 'GET', '/api/whoami', minted.body.token);
   expect(after.status === 401, 'the revoked token was accepted');
-  console.log(failed ? 'Demo finished with unexpected answers.' : 'Done: minted, guarded, refused, revoked, refused.');
+  console.log('The API: minted, guarded, refused, revoked, refused.\n');
+  await worker.stop();
+  await callerSide();
+  console.log(failed ? 'Demo finished with unexpected answers.' : 'Done.');
 } catch (err) {
   failed = true;
   console.error(`Demo failed: ${err.message}`);
 } finally {
   await worker.stop();
+  await pair?.stop();
   await standIn?.stop();
+}
+
+/** The caller's side: worker-example/caller → service binding → worker-example, in one workerd. */
+async function callerSide() {
+  const owner = new ClerkM2M({ machineSecretKey: callerKeys.secretKey, apiUrl: env.CLERK_API_URL });
+  const started = Date.now();
+  // Mints so far: the stand-in's request log, or (real Clerk) the caller machine's tokens created since the start.
+  const mints = async () =>
+    standIn
+      ? (await standIn.requests()).filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length
+      : callerKeys.id
+        ? (await owner.list({ subject: callerKeys.id, limit: 100 })).data.filter((t) => t.createdAt >= started).length
+        : 'unknown (set CLERK_CALLER_MACHINE_ID)';
+  await standIn?.clearRequests();
+  const callerEnv = { CLERK_API_URL: env.CLERK_API_URL, CLERK_MACHINE_SECRET_KEY: callerKeys.secretKey, TOKEN_SECONDS: '600' };
+  pair = await startHost('workerd', `${root}worker-example/caller`, callerEnv, `${root}worker-example`, undefined, [
+    { app: `${root}worker-example`, env },
+  ]);
+  console.log(`Caller: worker-example/caller in workerd at ${pair.url}, the API bound to it as env.API (a service binding)\n`);
+  const viaCaller = async (title) => {
+    const res = await call(title, 'GET', '/call?path=/api/whoami', undefined, pair);
+    console.log(`   mints so far: ${await mints()}\n`);
+    return res;
+  };
+  for (let i = 1; i <= 3; i++) {
+    const res = await viaCaller(`Call the API through the caller (${i} of 3): source.fetch adds Authorization: Bearer <token>`);
+    expect(res.body.status === 200, 'the API refused the caller');
+  }
+  expect((await mints()) === 1 || !standIn, 'three calls should cost one mint');
+  const live = callerKeys.id ? await owner.list({ subject: callerKeys.id, revoked: false, limit: 100 }) : { data: [] };
+  for (const t of live.data.filter((t) => t.createdAt >= started)) {
+    await owner.revokeToken({ m2mTokenId: t.id, revocationReason: 'revoked from the demo' });
+    console.log(`   revoked the caller's token ${t.id}`);
+  }
+  console.log(`   (waiting CLERK_CACHE_TTL_MS = ${CACHE_TTL_MS} ms for the API to stop trusting it)\n`);
+  await new Promise((r) => setTimeout(r, CACHE_TTL_MS + 100));
+  const again = await viaCaller('Call again: the API answers 401, the source mints once and retries');
+  expect(again.body.status === 200, 'the re-minted token was refused');
+  expect((await mints()) === 2 || !standIn, 'the revoke should cost exactly one re-mint');
+  console.log('The caller: one mint for three calls, revoked, 401, one re-mint, 200.\n');
 }
 process.exit(failed ? 1 : 0);
