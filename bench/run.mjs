@@ -242,7 +242,26 @@ record('JWT: verifyRequest (repeated JWT, cached) vs their m2m.verify', jwtFig.o
   target: target('≤ 0.6', (r) => r <= 0.6) });
 record('JWT: m2m.verify, local, no result cache', jwtFig.oursNoCache, jwtFig.theirs, { floor: jwtFig.floor });
 
-// ---------- 6. memory ----------
+// ---------- 6. the caller's side: a token source's fetch vs a plain fetch with a fixed header ----------
+{
+  const { createServer } = await import('node:http');
+  const callee = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
+  await new Promise((resolve) => callee.listen(0, '127.0.0.1', resolve));
+  const calleeUrl = `http://127.0.0.1:${callee.address().port}/api`;
+  const gatewayKey = standIn.machine('gateway').secretKey;
+  const source = new ClerkM2M({ machineSecretKey: gatewayKey, apiUrl: standIn.url }).tokenSource({ secondsUntilExpiration: 3600 });
+  const fixed = `Bearer ${await source.getToken()}`; // the token is cached from here on
+  const sourceFig = await interleavedSequential({
+    ours: async () => (await source.fetch(calleeUrl)).text(),
+    theirs: async () => (await fetch(calleeUrl, { headers: { authorization: fixed } })).text(),
+  });
+  record('Outgoing call: source.fetch (token cached) vs a plain fetch with a fixed Authorization header', sourceFig.ours, sourceFig.theirs, {
+    note: '"theirs" is the plain fetch: @clerk/backend has no token source',
+    target: target('≤ 1.05 × the plain fetch', (r) => r <= 1.05) });
+  callee.close();
+}
+
+// ---------- 7. memory ----------
 async function heapGrowth(run) {
   global.gc?.();
   const before = process.memoryUsage();

@@ -152,16 +152,31 @@ impl Transport for FetchTransport {
 /// `Authorization`. Built once per call, sent once or twice.
 pub(crate) struct Outgoing {
     input: JsValue,
-    init: Object,
-    headers: Headers,
+    /// The caller's `init` with a copy of its headers, when it has any (or `input` is a `Request`); `None` for
+    /// the common `fetch(url)`, which is sent with the token's own frozen init (see [`bearer_init`]).
+    custom: Option<(Object, Headers)>,
     body: Body,
 }
 
 impl Outgoing {
+    /// True for `fetch(url)`: no `init`, and `input` is not a `Request`.
+    pub fn is_plain(input: &JsValue, init: &JsValue) -> bool {
+        (init.is_undefined() || init.is_null()) && (input.is_string() || !input.is_instance_of::<Request>())
+    }
+
+    /// `fetch(url)`: sent with the token's own init.
+    pub fn plain(input: &JsValue) -> Outgoing {
+        Outgoing { input: input.clone(), custom: None, body: Body::Replayable }
+    }
+
     /// Reads `init`'s (else the `Request`'s) headers and body kind. A caller-set `Authorization` is refused: the
     /// token source sets it, and silently replacing the caller's would hide a mistake.
     pub fn new(input: &JsValue, init: &JsValue) -> Result<Outgoing, Error> {
+        if Outgoing::is_plain(input, init) {
+            return Ok(Outgoing::plain(input));
+        }
         let absent = init.is_undefined() || init.is_null();
+        let request = if input.is_string() { None } else { input.dyn_ref::<Request>() };
         if !absent && !init.is_object() {
             return Err(Error::invalid("init", "a RequestInit object"));
         }
@@ -172,7 +187,6 @@ impl Outgoing {
                 Reflect::get(init, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
             }
         };
-        let request = input.dyn_ref::<Request>();
         let own = field("headers");
         let headers = if !own.is_undefined() && !own.is_null() {
             Headers::new_with_str_sequence_sequence(&own)
@@ -203,7 +217,7 @@ impl Outgoing {
         Reflect::set(&copy, &JsValue::from_str("headers"), &headers)
             .map_err(|_| Error::invalid("init", "a RequestInit object"))?;
         let body = if replayable { Body::Replayable } else { Body::Stream };
-        Ok(Outgoing { input: input.clone(), init: copy, headers, body })
+        Ok(Outgoing { input: input.clone(), custom: Some((copy, headers)), body })
     }
 
     /// Whether the request can be sent again.
@@ -211,17 +225,49 @@ impl Outgoing {
         self.body
     }
 
-    /// Sends it with `token`, through `fetcher` when given (a service binding's `fetch`), else the global
-    /// `fetch`; its own rejection when it fails.
-    pub async fn send(&self, token: &str, fetcher: Option<&Function>) -> Result<Response, JsValue> {
-        self.headers.set("Authorization", &["Bearer ", token].concat())?;
-        let pending = match fetcher {
-            Some(fetcher) => fetcher.call2(&JsValue::UNDEFINED, &self.input, &self.init)?,
-            None => fetch_any(&self.input, &self.init)?.into(),
+    /// Sends it with `token` (whose [`bearer_init`] is `token_init`), through `fetcher` when given (a service
+    /// binding's `fetch`), else the global `fetch`: the promise of its answer.
+    pub fn start(&self, token: &str, token_init: &Object, fetcher: Option<&Function>) -> Result<Promise, JsValue> {
+        let init = match &self.custom {
+            Some((init, headers)) => {
+                headers.set("Authorization", &["Bearer ", token].concat())?;
+                init
+            }
+            None => token_init,
         };
-        let response = JsFuture::from(Promise::resolve(&pending)).await?;
-        response.dyn_into::<Response>().map_err(|_| js_sys::TypeError::new("the fetcher did not answer a Response").into())
+        match fetcher {
+            Some(fetcher) => Ok(Promise::resolve(&fetcher.call2(&JsValue::UNDEFINED, &self.input, init)?)),
+            None => fetch_any(&self.input, init),
+        }
     }
+
+    /// [`Outgoing::start`], awaited: the answer, or the rejection of `fetch` (a fetcher's answer that is not a
+    /// `Response` is a `TypeError`).
+    pub async fn send(
+        &self,
+        token: &str,
+        token_init: &Object,
+        fetcher: Option<&Function>,
+    ) -> Result<Response, JsValue> {
+        let answer = JsFuture::from(self.start(token, token_init, fetcher)?).await?;
+        as_response(answer)
+    }
+}
+
+/// `value` as a `Response`, else a `TypeError`.
+pub(crate) fn as_response(value: JsValue) -> Result<Response, JsValue> {
+    value.dyn_into::<Response>().map_err(|_| js_sys::TypeError::new("the fetcher did not answer a Response").into())
+}
+
+/// `{ headers: { authorization: "Bearer <token>" } }`, frozen: built once per token and shared by every plain
+/// `source.fetch(url)` (a `Headers` object and a copy of `init` per call cost more than the rest of the call).
+pub(crate) fn bearer_init(token: &str) -> Object {
+    let headers = Object::new();
+    let _ =
+        Reflect::set(&headers, &JsValue::from_str("authorization"), &JsValue::from_str(&["Bearer ", token].concat()));
+    let init = Object::new();
+    let _ = Reflect::set(&init, &JsValue::from_str("headers"), &Object::freeze(&headers));
+    Object::freeze(&init)
 }
 
 /// Cancels a response's body that will not be read (so the runtime can reuse the connection at once).

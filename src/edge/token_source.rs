@@ -12,13 +12,16 @@ use crate::core::token_source::{
     backoff_ms, read_stored, should_retry, store_key, stored_entry, Freshness, RefreshPolicy, Timing,
 };
 use crate::edge::client::Client;
-use crate::edge::http::FetchTransport;
+use crate::edge::http::{bearer_init, discard, FetchTransport, Outgoing};
 use crate::edge::verifier::{NoStore, SharedStore};
+use js_sys::{Object, Promise};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use wasm_bindgen::JsValue;
+use web_sys::Response;
 
 /// How many invalidated tokens are remembered, so that a shared store never hands one back.
 const REMEMBERED_INVALID: usize = 8;
@@ -27,6 +30,14 @@ const REMEMBERED_INVALID: usize = 8;
 struct Held {
     token: Secret,
     timing: Timing,
+    /// The `fetch` init that carries it (built on first use by [`TokenSource::fetch`]).
+    init: std::cell::OnceCell<js_sys::Object>,
+}
+
+impl Held {
+    fn new(token: Secret, timing: Timing) -> Rc<Held> {
+        Rc::new(Held { token, timing, init: std::cell::OnceCell::new() })
+    }
 }
 
 /// A mint under way that other calls may wait for (never in workerd, where a request must not await another
@@ -259,7 +270,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                 if let Some((token, timing)) = read_stored(&text, now) {
                     let given_up = self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
                     if timing.freshness(now) == Freshness::Fresh && !given_up {
-                        return Ok(Rc::new(Held { token, timing }));
+                        return Ok(Held::new(token, timing));
                     }
                 }
             }
@@ -273,7 +284,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                 store.put(&self.store_key, text, ttl_seconds).await;
             }
         }
-        Ok(Rc::new(Held { token, timing }))
+        Ok(Held::new(token, timing))
     }
 
     /// Gives up on `held` if it is still the token in hand (a concurrent call may have replaced it already).
@@ -297,33 +308,64 @@ pub enum FetchError {
     /// No valid token: the mint's error (or `invalid_argument` for a caller-set `Authorization`).
     Token(Error),
     /// `fetch` rejected (network failure, abort): its own error.
-    Fetch(wasm_bindgen::JsValue),
+    Fetch(JsValue),
 }
 
 impl<S: SharedStore> TokenSource<FetchTransport, S> {
     /// `fetch(input, init)` with `Authorization: Bearer <token>`. On a 401 it gives the token up, mints once and
     /// sends again — when the body can be sent again (none, a string, bytes, `URLSearchParams`, `Blob`,
     /// `FormData`); a stream body gets the 401 back. A caller-set `Authorization` is `invalid_argument`.
-    pub async fn fetch(
-        &self,
-        input: &wasm_bindgen::JsValue,
-        init: &wasm_bindgen::JsValue,
-    ) -> Result<web_sys::Response, FetchError> {
-        let outgoing = crate::edge::http::Outgoing::new(input, init).map_err(FetchError::Token)?;
-        let mut retried = false;
+    pub async fn fetch(&self, input: &JsValue, init: &JsValue) -> Result<Response, FetchError> {
+        self.send_with_retry(input, init, false).await
+    }
+
+    async fn send_with_retry(&self, input: &JsValue, init: &JsValue, retried: bool) -> Result<Response, FetchError> {
+        let outgoing = Outgoing::new(input, init).map_err(FetchError::Token)?;
+        let mut retried = retried;
         loop {
             let held = self.held().await.map_err(FetchError::Token)?;
+            let init = held.init.get_or_init(|| bearer_init(held.token.expose()));
             let response =
-                outgoing.send(held.token.expose(), self.fetcher.as_ref()).await.map_err(FetchError::Fetch)?;
+                outgoing.send(held.token.expose(), init, self.fetcher.as_ref()).await.map_err(FetchError::Fetch)?;
             if response.status() == 401 && !retried {
                 self.give_up(&held);
             }
             if !should_retry(response.status(), outgoing.body(), retried) {
                 return Ok(response);
             }
-            crate::edge::http::discard(&response);
+            discard(&response);
             retried = true;
         }
+    }
+
+    /// The first attempt of a plain `fetch(url)` (no `init`, not a `Request`) sent at once, without a future,
+    /// when the token in hand is fresh: `fetch`'s promise and the token's init, which identifies the token to
+    /// [`TokenSource::after_unauthorized`]. `None`: take [`TokenSource::fetch`]. (A future and its promise cost
+    /// as much CPU as the rest of such a call.)
+    pub(crate) fn send_now(&self, input: &JsValue, init: &JsValue) -> Option<Result<(Promise, Object), JsValue>> {
+        if !Outgoing::is_plain(input, init) {
+            return None;
+        }
+        let now = self.now();
+        let held = self.state.borrow().held.clone().filter(|h| h.timing.freshness(now) == Freshness::Fresh)?;
+        let init = held.init.get_or_init(|| bearer_init(held.token.expose())).clone();
+        Some(Outgoing::plain(input).start(held.token.expose(), &init, self.fetcher.as_ref()).map(|p| (p, init)))
+    }
+
+    /// After a 401 to [`TokenSource::send_now`]'s attempt with `token_init`: gives that token up (unless it was
+    /// replaced already), mints and sends once more.
+    pub(crate) async fn after_unauthorized(
+        &self,
+        input: &JsValue,
+        token_init: &JsValue,
+        response: Response,
+    ) -> Result<Response, FetchError> {
+        let held = self.state.borrow().held.clone();
+        if let Some(held) = held.filter(|h| h.init.get().is_some_and(|i| JsValue::from(i) == *token_init)) {
+            self.give_up(&held);
+        }
+        discard(&response);
+        self.send_with_retry(input, &JsValue::UNDEFINED, true).await
     }
 }
 

@@ -3,23 +3,57 @@
 
 use super::auth::spawn;
 use super::store::JsCacheStore;
-use crate::edge::http::FetchTransport;
+use crate::edge::http::{as_response, FetchTransport};
 use crate::edge::token_source::{FetchError, TokenSource};
-use js_sys::Promise;
-use std::rc::Rc;
+use js_sys::{Function, Promise};
+use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise seen structurally, for `then` with a plain JS function (js-sys's `then` takes a Rust closure).
+    type Thenable;
+    #[wasm_bindgen(method)]
+    fn then(this: &Thenable, on_fulfilled: &JsValue) -> Promise;
+}
+
+type Source = TokenSource<FetchTransport, JsCacheStore>;
+/// `(input, tokenInit, response) => response | Promise<Response>`: the first attempt's answer, checked for 401.
+type Check = Closure<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
 
 /// Mints machine tokens for outgoing calls and keeps them. See the package's `index.d.ts` for the JS types.
 #[wasm_bindgen(js_name = TokenSource, skip_typescript)]
 pub struct JsTokenSource {
-    source: Rc<TokenSource<FetchTransport, JsCacheStore>>,
+    source: Rc<Source>,
+    /// One per source (not per call): a plain `fetch(url)` with a fresh token is `fetch(…).then(check)`.
+    check: Check,
+}
+
+fn settle(result: Result<web_sys::Response, FetchError>) -> Result<JsValue, JsValue> {
+    match result {
+        Ok(response) => Ok(response.into()),
+        Err(FetchError::Token(error)) => Err(error.into()),
+        Err(FetchError::Fetch(error)) => Err(error),
+    }
 }
 
 impl JsTokenSource {
     /// Wraps an edge token source.
-    pub(crate) fn new(source: TokenSource<FetchTransport, JsCacheStore>) -> JsTokenSource {
-        JsTokenSource { source: Rc::new(source) }
+    pub(crate) fn new(source: Source) -> JsTokenSource {
+        let source = Rc::new(source);
+        let weak: Weak<Source> = Rc::downgrade(&source);
+        let check = Check::new(move |input: JsValue, token_init: JsValue, answer: JsValue| {
+            let response = as_response(answer)?;
+            match weak.upgrade() {
+                Some(source) if response.status() == 401 => Ok(future_to_promise(async move {
+                    settle(source.after_unauthorized(&input, &token_init, response).await)
+                })
+                .into()),
+                _ => Ok(response.into()),
+            }
+        });
+        JsTokenSource { source, check }
     }
 }
 
@@ -35,14 +69,17 @@ impl JsTokenSource {
     /// `fetch(input, init)` with `Authorization: Bearer <token>`; on a 401, one re-mint and one retry when the
     /// body can be replayed. Rejects with the mint's error when no token can be had, or with `fetch`'s own.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        let source = self.source.clone();
-        future_to_promise(async move {
-            match source.fetch(&input, &init).await {
-                Ok(response) => Ok(response.into()),
-                Err(FetchError::Token(error)) => Err(error.into()),
-                Err(FetchError::Fetch(error)) => Err(error),
+        match self.source.send_now(&input, &init) {
+            Some(Ok((sent, token_init))) => {
+                let check: &Function = self.check.as_ref().unchecked_ref();
+                sent.unchecked_ref::<Thenable>().then(check.bind2(&JsValue::NULL, &input, &token_init).as_ref())
             }
-        })
+            Some(Err(error)) => Promise::reject(&error),
+            None => {
+                let source = self.source.clone();
+                future_to_promise(async move { settle(source.fetch(&input, &init).await) })
+            }
+        }
     }
 
     /// Forgets the current token: the next call mints.

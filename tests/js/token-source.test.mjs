@@ -155,8 +155,30 @@ test('source.fetch sends through a fetcher (a service binding or a function) whe
   for (const fetcher of [5, 'fetch', {}, { fetch: 1 }]) {
     assert.throws(() => gatewayClient().tokenSource({ fetcher }), (err) => err.code === 'invalid_argument' && err.field === 'fetcher');
   }
-  const liar = await rejection(gatewayClient().tokenSource({ fetcher: async () => 'not a response' }).fetch(callee.url));
-  assert.ok(!(liar instanceof ClerkM2MError), 'a fetcher that answers no Response: its call fails as fetch would');
+  const liarSource = gatewayClient().tokenSource({ fetcher: async () => 'not a response' });
+  const liar = await rejection(liarSource.fetch(callee.url));
+  assert.ok(liar instanceof TypeError, 'a fetcher that answers no Response: its call fails as fetch would');
+  assert.ok((await rejection(liarSource.fetch(callee.url))) instanceof TypeError, 'with a token in hand too');
+});
+
+test('a plain source.fetch(url) with a token in hand: 401 → one re-mint → 200; fetch failures stay fetch’s', async () => {
+  const client = gatewayClient();
+  const source = client.tokenSource({ secondsUntilExpiration: 600 });
+  assert.equal((await source.fetch(callee.url)).status, 200);
+  const first = await source.getToken();
+  await revokeAll(client);
+  await takeRequests(standIn);
+  const res = await source.fetch(callee.url);
+  assert.equal(res.status, 200);
+  assert.notEqual(await source.getToken(), first);
+  assert.equal(mintsIn(await takeRequests(standIn)), 1);
+  const closed = http.createServer();
+  await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = closed.address().port;
+  closed.close();
+  const err = await rejection(source.fetch(`http://127.0.0.1:${port}/`));
+  assert.ok(err instanceof TypeError && !(err instanceof ClerkM2MError), String(err));
+  assert.equal(await source.getToken(), await source.getToken(), 'a network failure gives no token up');
 });
 
 test('source.fetch refuses a caller-set Authorization header and sends nothing', async () => {
