@@ -14,12 +14,14 @@
 //!   retry     which attempts repeat, backoff with jitter
 //!   error     one #[non_exhaustive] Error with a stable code(); reason: why a token is refused
 //!   guard/    header, token (kind), jwt (rules), jwks (decide(now, kid)), cache (policy, LRU), outcome
+//!   token_source  the caller's rules: refresh margin, freshness, backoff, store entries, 401 retries
 //! src/edge/   the I/O, and the Rust API for workers-rs users
 //!   http      the only fetch (web-sys), an abort guard per attempt
 //!   crypto    the only crypto.subtle calls (web-sys)
 //!   client    Client: core::api + core::retry + http
 //!   verifier  Verifier: core::guard + client + crypto + caches
 //!   isolate   the isolate's state and verifiers; verify_request()
+//!   token_source  TokenSource: mint once, refresh ahead of expiry, fetch with the token, one re-mint on 401
 //! src/js/     #[wasm_bindgen] only: ClerkM2M (all its methods), verifyRequest, serde-wasm-bindgen conversions
 //! ```
 //! Data flows one way:
