@@ -1,13 +1,14 @@
 //! The fetch layer under wasm (Node), against the Clerk stand-in started by `make test-wasm`:
-//! the Rust client's story, the headers it sends, timeouts, resets and retries.
+//! the Rust client's story, the headers it sends, timeouts, resets and retries, and the Rust token source.
 #![cfg(target_arch = "wasm32")]
 
 use clerk_m2m_edge::{
-    Client, Config, CreateTokenParams, Error, FetchTransport, HttpRequest, ListTokensParams, Method, Nullable, Reason,
-    RevokeTokenParams, Secret, TokenFormat, Transport, VerifyTokenParams,
+    Client, Config, CreateTokenParams, Error, FetchError, FetchTransport, HttpRequest, ListTokensParams, Method,
+    NoStore, Nullable, Reason, RevokeTokenParams, Secret, TokenFormat, TokenSource, Transport, VerifyTokenParams,
 };
 use js_sys::{Reflect, JSON};
 use std::future::Future;
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -194,4 +195,30 @@ async fn dropping_an_attempt_aborts_its_fetch() {
     assert_eq!(open_hanging_requests().await, 0.0, "dropping the attempt aborted it");
     admin("DELETE", "faults", "").await;
     admin("DELETE", "requests", "").await;
+}
+
+#[wasm_bindgen_test]
+async fn the_rust_token_source_mints_once_and_re_mints_after_a_401() {
+    let (gateway_id, key) = machine(0);
+    let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(600.0), ..Default::default() };
+    let source = TokenSource::new(Rc::new(client(&key, 5_000, 0)), params, Some(60.0), None::<NoStore>).unwrap();
+    let first = source.get_token().await.unwrap();
+    assert!(first.expose().starts_with("mt_"));
+    assert_eq!(source.get_token().await.unwrap(), first, "kept, not minted again");
+
+    // The stand-in refuses a token where a key is expected: a 401, which costs one re-mint and one resend.
+    let target = JsValue::from_str(&format!("{}/v1/m2m_tokens?subject={gateway_id}", url()));
+    let response = source.fetch(&target, &JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(response.status(), 401, "the resend was refused too: its 401 comes back");
+    let second = source.get_token().await.unwrap();
+    assert_ne!(second, first, "the refused token was given up");
+
+    // A caller-set Authorization is refused, and nothing is sent.
+    let init = JSON::parse(r#"{"headers":{"Authorization":"Bearer mine"}}"#).unwrap();
+    match source.fetch(&target, &init).await {
+        Err(FetchError::Token(Error::InvalidArgument { field, .. })) => assert_eq!(field, "headers"),
+        other => panic!("expected invalid_argument, got {:?}", other.map(|r| r.status())),
+    }
+    source.invalidate();
+    assert_ne!(source.get_token().await.unwrap(), second);
 }

@@ -40,16 +40,19 @@ impl Held {
     }
 }
 
+/// How a shared mint ended: its result, or `None` when the minting call was dropped before it finished.
+type Landed = Option<Result<Rc<Held>, Error>>;
+
 /// A mint under way that other calls may wait for (never in workerd, where a request must not await another
-/// request's work). `outcome` is `Some(None)` when the minting call was dropped before it finished.
+/// request's work).
 #[derive(Default)]
 struct Flight {
-    outcome: RefCell<Option<Option<Result<Rc<Held>, Error>>>>,
+    outcome: RefCell<Option<Landed>>,
     wakers: RefCell<Vec<Waker>>,
 }
 
 impl Flight {
-    fn finish(&self, outcome: Option<Result<Rc<Held>, Error>>) {
+    fn finish(&self, outcome: Landed) {
         self.outcome.borrow_mut().get_or_insert(outcome);
         for waker in self.wakers.take() {
             waker.wake();
@@ -61,7 +64,7 @@ impl Flight {
 struct Landing(Rc<Flight>);
 
 impl Future for Landing {
-    type Output = Option<Result<Rc<Held>, Error>>;
+    type Output = Landed;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(outcome) = self.0.outcome.borrow().as_ref() {

@@ -4,7 +4,7 @@
 
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
-use super::options::{claims, fetcher, from_js, request_options, ClientOptions, SourceOptions};
+use super::options::{claims, env_options, fetcher, from_js, request_options, ClientOptions, SourceOptions};
 use super::store::JsCacheStore;
 use super::token_source::JsTokenSource;
 use crate::core::config::Config;
@@ -18,6 +18,7 @@ use crate::edge::token_source::TokenSource;
 use crate::edge::verifier::Verifier;
 use js_sys::Promise;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -28,6 +29,14 @@ pub struct ClerkM2M {
     /// The guard for this client's keys and `jwtKey` with default settings; `None` when no key is configured
     /// (then `verify` and `verifyRequest` reject with `missing_key`).
     verifier: Option<Rc<EdgeVerifier>>,
+}
+
+/// How many `fromEnv` clients an isolate keeps (one per distinct configuration; a Worker has one).
+const MAX_ENV_CLIENTS: usize = 8;
+
+thread_local! {
+    /// The clients `ClerkM2M.fromEnv` built, by configuration and `jwtKey`, as the JS objects it returned.
+    static ENV_CLIENTS: RefCell<Vec<(Config, Option<String>, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// `data`, or `{ data, status, headers }`.
@@ -50,15 +59,31 @@ impl ClerkM2M {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<ClerkM2M, JsValue> {
         let options: ClientOptions = from_js(&options)?;
-        let client = Rc::new(Client::new(options.apply(&Config::default())?)?);
-        let settings = GuardSettings { jwt_key: options.jwt_key, ..GuardSettings::default() };
-        // `Verifier::new` validates `jwtKey` (so a malformed one throws here, like a malformed URL).
-        let verifier = if client.config().has_key() || settings.jwt_key.is_some() {
-            Some(Rc::new(Verifier::new(client.clone(), WebCrypto, isolate_state(), settings)?))
-        } else {
-            None
-        };
-        Ok(ClerkM2M { client, verifier })
+        Ok(ClerkM2M::build(options.apply(&Config::default())?, options.jwt_key)?)
+    }
+
+    /// `ClerkM2M.fromEnv(env, overrides)`: the client for a Worker's bindings (`CLERK_MACHINE_SECRET_KEY`,
+    /// `CLERK_SECRET_KEY`, `CLERK_API_URL`, `CLERK_JWT_KEY`, `CLERK_TIMEOUT_MS`, `CLERK_MAX_RETRIES`), with
+    /// `overrides` applied; a malformed binding throws `invalid_argument` naming it. The same object for the same
+    /// values within an isolate.
+    #[wasm_bindgen(js_name = fromEnv)]
+    pub fn from_env(env: JsValue, overrides: JsValue) -> Result<JsValue, JsValue> {
+        let (config, jwt_key) = env_options(&env, &overrides)?;
+        let found = ENV_CLIENTS.with(|c| {
+            c.borrow().iter().find(|(cfg, key, _)| *cfg == config && *key == jwt_key).map(|(_, _, m2m)| m2m.clone())
+        });
+        if let Some(m2m) = found {
+            return Ok(m2m);
+        }
+        let m2m = JsValue::from(ClerkM2M::build(config.clone(), jwt_key.clone())?);
+        ENV_CLIENTS.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= MAX_ENV_CLIENTS {
+                c.remove(0);
+            }
+            c.push((config, jwt_key, m2m.clone()));
+        });
+        Ok(m2m)
     }
 
     /// Creates a token; resolves to an `M2MToken` with `token`.
@@ -153,6 +178,19 @@ impl ClerkM2M {
 }
 
 impl ClerkM2M {
+    /// A client for `config` (validated here) and `jwt_key`, with its verifier when it can verify anything.
+    fn build(config: Config, jwt_key: Option<String>) -> Result<ClerkM2M, Error> {
+        let client = Rc::new(Client::new(config)?);
+        let settings = GuardSettings { jwt_key, ..GuardSettings::default() };
+        // `Verifier::new` validates `jwtKey` (so a malformed one throws here, like a malformed URL).
+        let verifier = if client.config().has_key() || settings.jwt_key.is_some() {
+            Some(Rc::new(Verifier::new(client.clone(), WebCrypto, isolate_state(), settings)?))
+        } else {
+            None
+        };
+        Ok(ClerkM2M { client, verifier })
+    }
+
     /// This client's `jwtKey`, when it has one.
     fn jwt_key(&self) -> Option<String> {
         self.verifier.as_ref().and_then(|v| v.settings().jwt_key.clone())

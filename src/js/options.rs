@@ -230,3 +230,76 @@ pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
         None => Err(invalid("fetcher")),
     }
 }
+
+/// The Worker bindings `ClerkM2M.fromEnv` reads, and the option each one sets.
+const BINDINGS: [(&str, &str); 6] = [
+    ("CLERK_MACHINE_SECRET_KEY", "machineSecretKey"),
+    ("CLERK_SECRET_KEY", "secretKey"),
+    ("CLERK_API_URL", "apiUrl"),
+    ("CLERK_JWT_KEY", "jwtKey"),
+    ("CLERK_TIMEOUT_MS", "timeoutMs"),
+    ("CLERK_MAX_RETRIES", "maxRetries"),
+];
+
+/// An error about an option set from a binding, naming the binding instead.
+fn as_binding(error: Error) -> Error {
+    match error {
+        Error::InvalidArgument { field, expected } => {
+            let binding = BINDINGS.iter().find(|(_, option)| *option == field).map_or(field, |(binding, _)| binding);
+            Error::InvalidArgument { field: binding, expected }
+        }
+        other => other,
+    }
+}
+
+/// A binding's value: a non-empty string (numbers are accepted as their text), else `None`.
+fn binding(env: &JsValue, name: &'static str) -> Result<Option<String>, Error> {
+    let value = Reflect::get(env, &JsValue::from_str(name)).map_err(|_| Error::invalid(name, "a string"))?;
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    let text = match (value.as_string(), value.as_f64()) {
+        (Some(text), _) => text,
+        (None, Some(number)) => number.to_string(),
+        _ => return Err(Error::invalid(name, "a string")),
+    };
+    Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
+}
+
+/// A numeric binding, read from its text.
+fn number(env: &JsValue, name: &'static str, option: &str) -> Result<Option<f64>, Error> {
+    match binding(env, name)? {
+        Some(text) => {
+            text.parse::<f64>().ok().filter(|n| n.is_finite()).map(Some).ok_or_else(|| as_binding(invalid(option)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `ClerkM2M.fromEnv(env, overrides)`: the configuration and `jwtKey` from a Worker's bindings — each one
+/// validated, errors naming the binding — with the options in `overrides` applied over them.
+pub(crate) fn env_options(env: &JsValue, overrides: &JsValue) -> Result<(Config, Option<String>), Error> {
+    if !env.is_object() {
+        return Err(Error::invalid("env", "a Worker's env object (its bindings)"));
+    }
+    let max_retries = match number(env, "CLERK_MAX_RETRIES", "maxRetries")? {
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Some(n as u32),
+        Some(_) => return Err(as_binding(invalid("maxRetries"))),
+        None => None,
+    };
+    let from_env = ClientOptions {
+        machine_secret_key: binding(env, "CLERK_MACHINE_SECRET_KEY")?.map(Secret::from),
+        secret_key: binding(env, "CLERK_SECRET_KEY")?.map(Secret::from),
+        api_url: binding(env, "CLERK_API_URL")?,
+        api_version: None,
+        timeout_ms: number(env, "CLERK_TIMEOUT_MS", "timeoutMs")?,
+        max_retries,
+        jwt_key: binding(env, "CLERK_JWT_KEY")?,
+    };
+    let config = from_env.apply(&Config::default()).and_then(Config::validated).map_err(as_binding)?;
+    let settings = GuardSettings { jwt_key: from_env.jwt_key, ..GuardSettings::default() };
+    settings.validated_jwt_key().map_err(as_binding)?;
+    let overrides: ClientOptions = from_js(overrides)?;
+    let config = overrides.apply(&config)?.validated()?;
+    Ok((config, overrides.jwt_key.or(settings.jwt_key)))
+}

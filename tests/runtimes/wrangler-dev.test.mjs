@@ -71,12 +71,15 @@ test('wrangler dev serves the worker-example offline and guards /api', async () 
   }
 });
 
-test('make demo: the scripted walk through the worker in workerd succeeds', () => {
+test('make demo: the guarded worker, then the caller worker’s token source, in workerd', () => {
   const run = spawnSync(process.execPath, [join(root, 'scripts/demo.mjs')], { encoding: 'utf8', timeout: 120_000,
     env: { ...process.env, CLERK_API_URL: '', CLERK_MACHINE_SECRET_KEY: '' } });
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /← 200 .*"tokenFormat":"opaque"/);
   assert.match(run.stdout, /← 401 .*"token-missing"/);
   assert.match(run.stdout, /← 401 .*"token-invalid"/);
-  assert.match(run.stdout, /Done: minted, guarded, refused, revoked, refused\./);
+  assert.match(run.stdout, /The API: minted, guarded, refused, revoked, refused\./);
+  assert.match(run.stdout, /\(3 of 3\)[\s\S]*mints so far: 1\n/, 'three calls through the caller, one mint');
+  assert.match(run.stdout, /mints so far: 2\n[\s\S]*The caller: one mint for three calls, revoked, 401, one re-mint, 200\./);
+  assert.match(run.stdout, /\nDone\.\n/);
 });

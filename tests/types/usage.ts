@@ -4,6 +4,7 @@ import {
   ClerkM2M,
   ClerkM2MError,
   ClerkAPIResponseError,
+  TokenSource,
   type M2MToken,
   type CreatedM2MToken,
   type M2MTokenList,
@@ -80,4 +81,18 @@ export async function story(): Promise<void> {
   await m2m.verify({ token: 5 });
   // @ts-expect-error unknown option
   new ClerkM2M({ apiKey: 'x' });
+
+  // The caller's side: a token source.
+  const source: TokenSource = m2m.tokenSource({ secondsUntilExpiration: 3600, refreshBeforeSeconds: 300, tokenFormat: 'jwt', cacheStore: kv });
+  const bearer: string = await source.getToken();
+  const called: Response = await source.fetch('https://billing.internal/api', { method: 'POST', body: 'x' });
+  const viaBinding = m2m.tokenSource({ fetcher: { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) } });
+  await viaBinding.fetch(new URL('https://billing.internal/api'));
+  m2m.tokenSource({ fetcher: fetch });
+  source.invalidate();
+  void [bearer, called];
+  // @ts-expect-error refreshBeforeSeconds is a number
+  m2m.tokenSource({ refreshBeforeSeconds: '300' });
+  // @ts-expect-error a TokenSource is made by m2m.tokenSource
+  new TokenSource();
 }
