@@ -119,6 +119,13 @@ export interface HttpInfo<T> {
 export declare class ClerkM2M {
   /** Throws `ClerkM2MError` (`invalid_argument`) for an invalid configuration. */
   constructor(options?: ClerkM2MOptions);
+  /**
+   * The client for a Worker's bindings: `CLERK_MACHINE_SECRET_KEY`, `CLERK_SECRET_KEY`, `CLERK_API_URL`,
+   * `CLERK_JWT_KEY`, `CLERK_TIMEOUT_MS`, `CLERK_MAX_RETRIES` (absent or empty: not set), with `overrides` applied
+   * over them. Throws `invalid_argument` naming the binding (`err.field === 'CLERK_TIMEOUT_MS'`) for a malformed
+   * one. Returns the same instance for the same values within an isolate (do not `free()` it).
+   */
+  static fromEnv(env: object, overrides?: ClerkM2MOptions): ClerkM2M;
   /** Creates a token (needs a Machine Secret Key). Retried only on 429. */
   createToken(options?: CreateTokenOptions): Promise<CreatedM2MToken>;
   /** Lists a machine's opaque tokens. */
@@ -240,6 +247,23 @@ export interface CacheStore {
   get(key: string): Promise<string | null | undefined> | string | null | undefined;
   put(key: string, value: string, options: { expirationTtl: number }): Promise<unknown> | unknown;
 }
+
+/** A Workers KV namespace binding, as `kvCacheStore` uses it. */
+export interface KVNamespaceLike {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<unknown>;
+}
+
+/** A request's execution context (`ctx` in a Worker's fetch handler, `c.executionCtx` in Hono). */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * A KV namespace as the `cacheStore` of `verifyRequest` and `tokenSource`: reads from KV, writes through
+ * `ctx.waitUntil` (awaited when no `ctx` is given). Throws `invalid_argument` for a namespace without get/put.
+ */
+export declare function kvCacheStore(namespace: KVNamespaceLike, ctx?: ExecutionContextLike): CacheStore;
 
 /** Options of `verifyRequest`. At least one of `machineSecretKey`, `secretKey` or `jwtKey` is required. */
 export interface VerifyRequestOptions extends ClerkM2MOptions {

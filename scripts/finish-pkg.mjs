@@ -10,7 +10,7 @@ const js = join(root, 'js');
 
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
 
-for (const file of ['node.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'index.d.ts']) {
+for (const file of ['node.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'kv.js', 'hono.js', 'hono.d.ts', 'index.d.ts']) {
   copyFileSync(join(js, file), join(pkg, file));
 }
 

@@ -18,14 +18,15 @@ for (const required of ['clerk_m2m_edge_bg.wasm', 'node.js', 'deno.js', 'workerd
 }
 writeFileSync(
   join(consumer, 'package.json'),
-  JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'clerk-m2m-edge': `file:../${tarball}` } }, null, 2),
+  JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'clerk-m2m-edge': `file:../${tarball}`, hono: '4.13.19' } }, null, 2),
 );
 execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: consumer, stdio: 'inherit' });
 writeFileSync(join(consumer, 'entry.mjs'), "export * from 'clerk-m2m-edge';\n");
 // The TypeScript check runs where a user's code would: inside the consumer project.
-for (const file of ['usage.ts', 'tsconfig.json']) copyFileSync(join(root, 'tests/types', file), join(consumer, file));
+for (const file of ['usage.ts', 'hono-usage.ts', 'tsconfig.json']) copyFileSync(join(root, 'tests/types', file), join(consumer, file));
 // The runtime matrix runs the worker-example's handler from the consumer project too.
 copyFileSync(join(root, 'worker-example/src/index.js'), join(consumer, 'worker-app.mjs'));
 copyFileSync(join(root, 'worker-example/caller/src/index.js'), join(consumer, 'caller-app.mjs'));
+copyFileSync(join(root, 'worker-example/hono/src/index.js'), join(consumer, 'hono-app.mjs'));
 console.log(`installed ${tarball} (${packed[0].size} bytes packed, ${files.length} files) into ${consumer}`);
 console.log(readdirSync(join(consumer, 'node_modules/clerk-m2m-edge')).join(' '));

@@ -9,37 +9,7 @@
 // Configuration (bindings): secrets CLERK_MACHINE_SECRET_KEY and CLERK_SECRET_KEY; vars CLERK_API_URL,
 // CLERK_MACHINE_ID, optional CLERK_JWT_KEY, CLERK_CACHE_TTL_MS, CLERK_TIMEOUT_MS, CLERK_MAX_RETRIES and
 // DEMO_ROUTES; KV namespace M2M_CACHE (optional) shares verification results between isolates.
-import { ClerkM2M, ClerkM2MError, ClerkAPIResponseError, verificationCacheStats } from 'clerk-m2m-edge';
-
-/** One client per isolate and configuration: its keys are read once, its caches live as long as the isolate. */
-let cached;
-function clientFor(env) {
-  const key = [env.CLERK_API_URL, env.CLERK_MACHINE_SECRET_KEY, env.CLERK_SECRET_KEY, env.CLERK_JWT_KEY, env.CLERK_TIMEOUT_MS,
-    env.CLERK_MAX_RETRIES].join('|');
-  if (cached?.key !== key) {
-    cached = {
-      key,
-      m2m: new ClerkM2M({
-        machineSecretKey: env.CLERK_MACHINE_SECRET_KEY,
-        secretKey: env.CLERK_SECRET_KEY,
-        apiUrl: env.CLERK_API_URL || undefined,
-        jwtKey: env.CLERK_JWT_KEY || undefined,
-        timeoutMs: env.CLERK_TIMEOUT_MS ? Number(env.CLERK_TIMEOUT_MS) : undefined,
-        maxRetries: env.CLERK_MAX_RETRIES ? Number(env.CLERK_MAX_RETRIES) : undefined,
-      }),
-    };
-  }
-  return cached.m2m;
-}
-
-/** Workers KV as the shared verification cache; writes happen after the response (waitUntil). */
-function kvStore(env, ctx) {
-  if (!env.M2M_CACHE) return undefined;
-  return {
-    get: (key) => env.M2M_CACHE.get(key),
-    put: (key, value, options) => ctx.waitUntil(env.M2M_CACHE.put(key, value, options)),
-  };
-}
+import { ClerkM2M, ClerkM2MError, ClerkAPIResponseError, kvCacheStore, verificationCacheStats } from 'clerk-m2m-edge';
 
 function errorResponse(err) {
   if (err instanceof ClerkAPIResponseError) return Response.json({ error: err.code, status: err.status }, { status: 502 });
@@ -48,9 +18,10 @@ function errorResponse(err) {
 }
 
 async function guarded(request, env, ctx, url) {
-  const auth = await clientFor(env).verifyRequest(request, {
+  // One client per isolate for these bindings: ClerkM2M.fromEnv returns the same instance for the same values.
+  const auth = await ClerkM2M.fromEnv(env).verifyRequest(request, {
     machineId: env.CLERK_MACHINE_ID || undefined,
-    cacheStore: kvStore(env, ctx),
+    cacheStore: env.M2M_CACHE ? kvCacheStore(env.M2M_CACHE, ctx) : undefined, // written after the response
     cacheTtlMs: env.CLERK_CACHE_TTL_MS ? Number(env.CLERK_CACHE_TTL_MS) : undefined,
   });
   if (!auth.isAuthenticated) return auth.toResponse();
@@ -62,7 +33,7 @@ async function guarded(request, env, ctx, url) {
 }
 
 async function demoRoutes(request, env, url) {
-  const m2m = clientFor(env);
+  const m2m = ClerkM2M.fromEnv(env);
   if (url.pathname === '/tokens') {
     const format = url.searchParams.get('format') === 'jwt' ? 'jwt' : 'opaque';
     const seconds = Number(url.searchParams.get('seconds') ?? 3600);

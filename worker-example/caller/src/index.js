@@ -8,17 +8,16 @@
 // TOKEN_SECONDS; the API as service binding `API`, or API_ORIGIN (e.g. http://127.0.0.1:8787).
 import { ClerkM2M, ClerkAPIResponseError, ClerkM2MError } from 'clerk-m2m-edge';
 
-/** One client and one token source per isolate and configuration. */
+/** One token source per isolate: it holds the token between requests (fromEnv returns one client per bindings). */
 let cached;
 function sourceFor(env) {
-  const key = [env.CLERK_API_URL, env.CLERK_MACHINE_SECRET_KEY, env.TOKEN_SECONDS].join('|');
-  if (cached?.key !== key) {
-    const m2m = new ClerkM2M({ machineSecretKey: env.CLERK_MACHINE_SECRET_KEY, apiUrl: env.CLERK_API_URL || undefined });
+  const m2m = ClerkM2M.fromEnv(env);
+  if (cached?.m2m !== m2m || cached.seconds !== env.TOKEN_SECONDS) {
     const source = m2m.tokenSource({
       secondsUntilExpiration: Number(env.TOKEN_SECONDS || 3600),
       fetcher: env.API, // a service binding; absent outside Workers: the global fetch
     });
-    cached = { key, source };
+    cached = { m2m, seconds: env.TOKEN_SECONDS, source };
   }
   return cached.source;
 }
