@@ -6,7 +6,7 @@ export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 WASM_RUNNER := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 
-.PHONY: all tools pkg worker-deps demo test lint test-rust test-wasm test-js test-types test-runtimes bench clean
+.PHONY: all tools pkg worker-deps rust-worker demo test lint test-rust test-wasm test-js test-types test-runtimes bench clean
 
 all: pkg
 
@@ -20,9 +20,13 @@ pkg: tools
 demo: pkg worker-deps
 	node scripts/demo.mjs
 
-# worker-example/ depends on the built package (file:../pkg) and wrangler.
+# worker-example/ depends on the built package (file:../pkg), Hono and wrangler.
 worker-deps: pkg
 	cd worker-example && npm ci --no-audit --no-fund --loglevel=error
+
+# The Rust Worker (worker-example/rust), built with worker-build against this crate.
+rust-worker: tools
+	scripts/build-rust-worker.sh
 
 test: tools lint test-rust pkg test-wasm test-js test-types test-runtimes
 	@echo "make test: all suites passed"
@@ -52,8 +56,9 @@ test-js: pkg
 test-types: test-js
 	tsc -p tests/.tmp/consumer --noEmit
 
-# The packed package in workerd (wrangler + Miniflare), Node, Deno, Bun and Vercel's edge-runtime.
-test-runtimes: test-js worker-deps
+# The packed package in workerd (wrangler + Miniflare), Node, Deno, Bun and Vercel's edge-runtime; the Rust Worker
+# in workerd.
+test-runtimes: test-js worker-deps rust-worker
 	node --test --test-reporter=spec tests/runtimes/*.test.mjs
 
 # Side-by-side benchmarks against @clerk/backend (not part of `make test`); writes BENCHMARKS.md.
@@ -62,4 +67,4 @@ bench: pkg worker-deps
 	node --expose-gc bench/run.mjs $(BENCH_ARGS)
 
 clean:
-	rm -rf target pkg tests/.tmp
+	rm -rf target pkg tests/.tmp worker-example/rust/target worker-example/rust/build

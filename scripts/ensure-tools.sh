@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need, skipping whatever is already present, so a fresh machine and a warm
-# one both work with the same command: the wasm target, the pinned wasm-bindgen-cli, wasm-pack, and the npm
+# one both work with the same command: the wasm target, the pinned wasm-bindgen-cli, wasm-pack, worker-build, the npm
 # tooling (wasm-opt from the `binaryen` package, TypeScript, the runtimes of the test matrix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,14 @@ fi
 
 if ! have wasm-pack; then
   cargo install wasm-pack
+fi
+
+# worker-build builds the Rust Worker of the tests (worker-example/rust; scripts/build-rust-worker.sh).
+worker_build=0.8.7
+current=$(worker-build --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$current" != "$worker_build" ]; then
+  echo "installing worker-build $worker_build (found: ${current:-none})"
+  cargo install worker-build --version "$worker_build" --force
 fi
 
 # npm tooling, pinned by package-lock.json; reinstalled only when the lock file changed.
