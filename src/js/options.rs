@@ -266,11 +266,16 @@ fn binding(env: &JsValue, name: &'static str) -> Result<Option<String>, Error> {
     Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
 }
 
-/// A numeric binding, read from its text.
+/// A numeric binding, read from its text the way JS reads a number (`Number(text)`: no float parser in the wasm).
 fn number(env: &JsValue, name: &'static str, option: &str) -> Result<Option<f64>, Error> {
     match binding(env, name)? {
         Some(text) => {
-            text.parse::<f64>().ok().filter(|n| n.is_finite()).map(Some).ok_or_else(|| as_binding(invalid(option)))
+            let n = js_sys::Number::new(&JsValue::from_str(&text)).value_of();
+            if n.is_finite() {
+                Ok(Some(n))
+            } else {
+                Err(as_binding(invalid(option)))
+            }
         }
         None => Ok(None),
     }
