@@ -29,7 +29,7 @@ fi
 
 # worker-build builds the Rust Worker of the tests (worker-example/rust; scripts/build-rust-worker.sh).
 worker_build=0.8.7
-current=$(worker-build --version 2>/dev/null | awk '{print $2}' || true)
+current=$(worker-build --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1 || true)
 if [ "$current" != "$worker_build" ]; then
   echo "installing worker-build $worker_build (found: ${current:-none})"
   cargo install worker-build --version "$worker_build" --force
