@@ -270,7 +270,7 @@ fn binding(env: &JsValue, name: &'static str) -> Result<Option<String>, Error> {
 fn number(env: &JsValue, name: &'static str, option: &str) -> Result<Option<f64>, Error> {
     match binding(env, name)? {
         Some(text) => {
-            let n = js_sys::Number::new(&JsValue::from_str(&text)).value_of();
+            let n = text.parse::<js_sys::Number>().map_or(f64::NAN, |n| n.value_of());
             if n.is_finite() {
                 Ok(Some(n))
             } else {
