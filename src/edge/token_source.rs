@@ -80,8 +80,8 @@ struct State {
     held: Option<Rc<Held>>,
     /// The shared mint, when sharing is allowed and one is under way.
     flight: Option<Rc<Flight>>,
-    /// Whether any mint is under way (in workerd, calls with a valid token then use it instead of minting too).
-    minting: bool,
+    /// How many mints are under way (in workerd, calls with a valid token then use it instead of minting too).
+    minting: u32,
     /// Refreshes failed in a row, and until when no refresh is tried while the held token is still valid.
     failures: u32,
     retry_at_ms: f64,
@@ -98,7 +98,7 @@ struct Pilot<'a> {
 impl Drop for Pilot<'_> {
     fn drop(&mut self) {
         let mut state = self.state.borrow_mut();
-        state.minting = false;
+        state.minting = state.minting.saturating_sub(1);
         if state.flight.as_ref().is_some_and(|f| Rc::ptr_eq(f, &self.flight)) {
             state.flight = None;
         }
@@ -212,7 +212,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                     Some(held) if now < state.retry_at_ms => return Ok(held.clone()),
                     _ => {}
                 }
-                (valid, state.flight.clone(), state.minting)
+                (valid, state.flight.clone(), state.minting > 0)
             };
             if let Some(flight) = flight {
                 match Landing(flight).await {
@@ -238,7 +238,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         let flight = Rc::new(Flight::default());
         {
             let mut state = self.state.borrow_mut();
-            state.minting = true;
+            state.minting += 1;
             if self.share_in_flight {
                 state.flight = Some(flight.clone());
             }

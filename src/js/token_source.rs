@@ -26,8 +26,9 @@ type Check = Closure<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValu
 #[wasm_bindgen(js_name = TokenSource, skip_typescript)]
 pub struct JsTokenSource {
     source: Rc<Source>,
-    /// One per source (not per call): a plain `fetch(url)` with a fresh token is `fetch(…).then(check)`.
-    check: Check,
+    /// One per source (not per call): a plain `fetch(url)` with a fresh token is `fetch(…).then(check)`. Owned
+    /// by JS (`into_js_value`), so that a pending call still has it after the source is freed or collected.
+    check: Function,
 }
 
 fn settle(result: Result<web_sys::Response, FetchError>) -> Result<JsValue, JsValue> {
@@ -53,7 +54,7 @@ impl JsTokenSource {
                 _ => Ok(response.into()),
             }
         });
-        JsTokenSource { source, check }
+        JsTokenSource { source, check: check.into_js_value().unchecked_into() }
     }
 }
 
@@ -71,8 +72,7 @@ impl JsTokenSource {
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         match self.source.send_now(&input, &init) {
             Some(Ok((sent, token_init))) => {
-                let check: &Function = self.check.as_ref().unchecked_ref();
-                sent.unchecked_ref::<Thenable>().then(check.bind2(&JsValue::NULL, &input, &token_init).as_ref())
+                sent.unchecked_ref::<Thenable>().then(self.check.bind2(&JsValue::NULL, &input, &token_init).as_ref())
             }
             Some(Err(error)) => Promise::reject(&error),
             None => {

@@ -181,6 +181,15 @@ test('a plain source.fetch(url) with a token in hand: 401 → one re-mint → 20
   assert.equal(await source.getToken(), await source.getToken(), 'a network failure gives no token up');
 });
 
+test('a call under way survives its source being freed (the 401 check is owned by the pending call)', async () => {
+  const source = gatewayClient().tokenSource();
+  await source.getToken(); // a fresh token in hand: the next plain fetch takes the immediate path
+  const pending = source.fetch(callee.url);
+  source.free();
+  const res = await pending;
+  assert.equal(res.status, 200);
+});
+
 test('source.fetch refuses a caller-set Authorization header and sends nothing', async () => {
   const source = gatewayClient().tokenSource();
   callee.received = [];
