@@ -65,10 +65,25 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> 
         return Err(invalid("options"));
     }
     let object = if is_absent(value) { Object::new().into() } else { value.clone() };
-    serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(object)).map_err(|e| {
-        let path = e.path().to_string();
-        invalid(path.split(['.', '[']).next().unwrap_or(""))
-    })
+    serde_wasm_bindgen::from_value(object).map_err(|_| invalid(culprit::<T>(value)))
+}
+
+/// The option that makes `options` unreadable as `T`: each option it sets is read alone, and the first one `T`
+/// refuses is the culprit (`"options"` when none is). Runs only once a read failed, so the happy path costs
+/// nothing for it — and, unlike wrapping every read in serde_path_to_error, no second copy of each reader.
+fn culprit<T: DeserializeOwned>(options: &JsValue) -> &'static str {
+    for (name, _) in FIELDS.iter().skip(1) {
+        let key = JsValue::from_str(name);
+        if !Reflect::has(options, &key).unwrap_or(false) {
+            continue;
+        }
+        let Ok(value) = Reflect::get(options, &key) else { return name };
+        let alone = Object::new();
+        if Reflect::set(&alone, &key, &value).is_err() || serde_wasm_bindgen::from_value::<T>(alone.into()).is_err() {
+            return name;
+        }
+    }
+    "options"
 }
 
 /// The `claims` option, read with the runtime's own `JSON.stringify` (so `toJSON`, cycles and BigInts behave
