@@ -54,7 +54,10 @@ pub use crate::core::secret::Secret;
 pub use crate::edge::client::Client;
 pub use crate::edge::crypto::WebCrypto;
 pub use crate::edge::http::FetchTransport;
-pub use crate::edge::isolate::{verifier_for, verify_request, EdgeVerifier};
+pub use crate::edge::isolate::{
+    cache_stats as verification_cache_stats, clear_cache as clear_verification_cache, verifier_for, verify_request,
+    EdgeVerifier,
+};
 pub use crate::edge::token_source::{FetchError, TokenSource};
 pub use crate::edge::verifier::{Crypto, GuardState, NoStore, SharedStore, Verifier};
 

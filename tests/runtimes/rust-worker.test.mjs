@@ -38,7 +38,7 @@ test('workerd: the Rust Worker guards its API — 200, 401s, 403, revoke, 503', 
   let host;
   try {
     host = await startHost('workerd', built, env, consumer);
-    assert.deepEqual((await call(host, '/health')).body, { ok: true });
+    assert.deepEqual((await call(host, '/health')).body, { ok: true, cache: { entries: 0, capacity: 10_000 } });
     const opaque = await call(host, '/tokens', { method: 'POST' });
     assert.equal(opaque.status, 201, JSON.stringify(opaque.body));
     const jwt = await call(host, '/tokens?format=jwt', { method: 'POST' });
@@ -49,6 +49,7 @@ test('workerd: the Rust Worker guards its API — 200, 401s, 403, revoke, 503', 
       assert.equal(me.body.subject, billing.id);
       assert.equal(me.body.tokenFormat, format);
     }
+    assert.equal((await call(host, '/health')).body.cache.entries, 2, 'both verdicts cached in the isolate');
 
     const [h] = jwt.body.token.split('.');
     const session = `${h}.${Buffer.from(JSON.stringify({ sub: 'user_2abc', exp: 9999999999 })).toString('base64url')}.c2ln`;

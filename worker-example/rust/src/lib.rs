@@ -1,7 +1,7 @@
 //! The worker-example API as a workers-rs Worker, guarded by clerk-m2m-edge's Rust API:
 //!
 //! ```text
-//! GET  /health             public: { ok }
+//! GET  /health             public: { ok, cache: { entries, capacity } }
 //! GET  /api/whoami         guarded: the calling machine's subject, scopes, claims and token format
 //! POST /tokens             demo only (DEMO_ROUTES = "true"): mints a token with this worker's machine key
 //!                          (?format=jwt for a JWT, ?seconds=N for its lifetime)
@@ -13,8 +13,8 @@
 //! per isolate for these values by `verify_request`.
 
 use clerk_m2m_edge::{
-    verifier_for, verify_request, Config, CreateTokenParams, Error as ClerkError, GuardSettings, Nullable, Outcome,
-    Rejection, RevokeTokenParams, TokenFormat,
+    verification_cache_stats, verifier_for, verify_request, Config, CreateTokenParams, Error as ClerkError,
+    GuardSettings, Nullable, Outcome, Rejection, RevokeTokenParams, TokenFormat,
 };
 use serde::Serialize;
 use worker::{event, Context, Env, Headers, Method, Request, Response, Result};
@@ -152,7 +152,10 @@ async fn demo_routes(req: &Request, env: &Env) -> Result<Response> {
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     if path == "/health" {
-        return Response::from_json(&serde_json::json!({ "ok": true }));
+        let (entries, capacity) = verification_cache_stats();
+        return Response::from_json(
+            &serde_json::json!({ "ok": true, "cache": { "entries": entries, "capacity": capacity } }),
+        );
     }
     if path.starts_with("/api/") {
         return guarded(&req, &env).await;
