@@ -30,6 +30,14 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
 }
 
+#[wasm_bindgen(module = "/js/source.js")]
+extern "C" {
+    /// `(fetcher ?? fetch)(input, init)`, answered as is unless it is a 401 or not a `Response`, which go to
+    /// `settle(input, init, answer)`.
+    #[wasm_bindgen(catch, js_name = sendChecked)]
+    fn send_checked(fetcher: &JsValue, input: &JsValue, init: &Object, settle: &Function) -> Result<Promise, JsValue>;
+}
+
 thread_local! {
     /// `(controller) => controller.abort()`, built once per isolate from the runtime's own functions
     /// (`Function.prototype.call` bound to `AbortController.prototype.abort`): a timer needs no closure per attempt.
@@ -252,6 +260,17 @@ impl Outgoing {
         let answer = JsFuture::from(self.start(token, token_init, fetcher)?).await?;
         as_response(answer)
     }
+}
+
+/// A plain `fetch(input)` sent at once with `token_init` through `fetcher` (else the global `fetch`): its promise,
+/// which hands a 401 (or an answer that is not a `Response`) to `settle(input, token_init, answer)`.
+pub(crate) fn send_plain(
+    input: &JsValue,
+    token_init: &Object,
+    fetcher: Option<&Function>,
+    settle: &Function,
+) -> Result<Promise, JsValue> {
+    send_checked(fetcher.map_or(&JsValue::UNDEFINED, |f| f.as_ref()), input, token_init, settle)
 }
 
 /// `value` as a `Response`, else a `TypeError`.

@@ -26,7 +26,7 @@ const MAX_VERIFIERS: usize = 32;
 thread_local! {
     static STATE: Rc<RefCell<GuardState<CryptoKey>>> = Rc::new(RefCell::new(GuardState::new(DEFAULT_CAPACITY)));
     /// The verifiers built so far, by the configuration and settings they were asked for; least recently used first.
-    static VERIFIERS: RefCell<Vec<(Config, GuardSettings, Rc<EdgeVerifier>)>> = const { RefCell::new(Vec::new()) };
+    static VERIFIERS: Remembered<(Config, GuardSettings), Rc<EdgeVerifier>> = const { RefCell::new(Vec::new()) };
 }
 
 /// True in Cloudflare's workerd (`navigator.userAgent` is `Cloudflare-Workers`), where a request must never
@@ -61,27 +61,45 @@ pub fn clear_cache() {
 /// The isolate's verifier for `config` and `settings`: built (and validated) on first use, then reused for equal
 /// ones (compared field by field: no hashing on the request path).
 pub fn verifier_for(config: Config, settings: GuardSettings) -> Result<Rc<EdgeVerifier>, Error> {
-    let found = VERIFIERS.with(|v| {
-        let mut v = v.borrow_mut();
-        let i = v.iter().position(|(c, s, _)| *c == config && *s == settings)?;
-        let entry = v.remove(i);
-        let verifier = entry.2.clone();
-        v.push(entry);
-        Some(verifier)
-    });
-    if let Some(verifier) = found {
-        return Ok(verifier);
+    VERIFIERS.with(|verifiers| {
+        remembered(verifiers, MAX_VERIFIERS, (config, settings), |(config, settings)| {
+            let client = Rc::new(Client::new(config.clone())?);
+            Ok(Rc::new(Verifier::new(client, WebCrypto, isolate_state(), settings.clone())?))
+        })
+    })
+}
+
+/// What an isolate keeps by key (see [`remembered`]): `(key, value)` pairs, least recently used first.
+pub(crate) type Remembered<K, V> = RefCell<Vec<(K, V)>>;
+
+/// The value kept in `cache` for a key equal to `key` (found by comparison: no hashing on the request path), else
+/// `build(&key)`'s, kept; least recently used first, at most `bound` entries. For what an isolate builds once per
+/// configuration (verifiers, `fromEnv` clients).
+pub(crate) fn remembered<K: PartialEq, V: Clone, E>(
+    cache: &Remembered<K, V>,
+    bound: usize,
+    key: K,
+    build: impl FnOnce(&K) -> Result<V, E>,
+) -> Result<V, E> {
+    let found = {
+        let mut entries = cache.borrow_mut();
+        entries.iter().position(|(k, _)| *k == key).map(|i| {
+            let entry = entries.remove(i);
+            let value = entry.1.clone();
+            entries.push(entry);
+            value
+        })
+    };
+    if let Some(value) = found {
+        return Ok(value);
     }
-    let client = Rc::new(Client::new(config.clone())?);
-    let verifier = Rc::new(Verifier::new(client, WebCrypto, isolate_state(), settings.clone())?);
-    VERIFIERS.with(|v| {
-        let mut v = v.borrow_mut();
-        if v.len() >= MAX_VERIFIERS {
-            v.remove(0);
-        }
-        v.push((config, settings, verifier.clone()));
-    });
-    Ok(verifier)
+    let value = build(&key)?;
+    let mut entries = cache.borrow_mut();
+    if entries.len() >= bound {
+        entries.remove(0);
+    }
+    entries.push((key, value.clone()));
+    Ok(value)
 }
 
 /// Verifies a request from its `Authorization` header value: a typed [`Outcome`], never an error for anything

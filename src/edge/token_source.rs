@@ -12,9 +12,9 @@ use crate::core::token_source::{
     backoff_ms, read_stored, should_retry, store_key, stored_entry, Freshness, RefreshPolicy, Timing,
 };
 use crate::edge::client::Client;
-use crate::edge::http::{bearer_init, discard, FetchTransport, Outgoing};
+use crate::edge::http::{bearer_init, discard, send_plain, FetchTransport, Outgoing};
 use crate::edge::verifier::{NoStore, SharedStore};
-use js_sys::{Object, Promise};
+use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -342,17 +342,22 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
     }
 
     /// The first attempt of a plain `fetch(url)` (no `init`, not a `Request`) sent at once, without a future,
-    /// when the token in hand is fresh: `fetch`'s promise and the token's init, which identifies the token to
-    /// [`TokenSource::after_unauthorized`]. `None`: take [`TokenSource::fetch`]. (A future and its promise cost
-    /// as much CPU as the rest of such a call.)
-    pub(crate) fn send_now(&self, input: &JsValue, init: &JsValue) -> Option<Result<(Promise, Object), JsValue>> {
+    /// when the token in hand is fresh: the promise of its answer, a 401 (or a non-`Response`) handed to
+    /// `settle(input, tokenInit, answer)`, which calls [`TokenSource::after_unauthorized`]. `None`: take
+    /// [`TokenSource::fetch`]. (A future and its promise cost as much CPU as the rest of such a call.)
+    pub(crate) fn send_now(
+        &self,
+        input: &JsValue,
+        init: &JsValue,
+        settle: &Function,
+    ) -> Option<Result<Promise, JsValue>> {
         if !Outgoing::is_plain(input, init) {
             return None;
         }
         let now = self.now();
         let held = self.state.borrow().held.clone().filter(|h| h.timing.freshness(now) == Freshness::Fresh)?;
-        let init = held.init.get_or_init(|| bearer_init(held.token.expose())).clone();
-        Some(Outgoing::plain(input).start(held.token.expose(), &init, self.fetcher.as_ref()).map(|p| (p, init)))
+        let token_init = held.init.get_or_init(|| bearer_init(held.token.expose()));
+        Some(send_plain(input, token_init, self.fetcher.as_ref(), settle))
     }
 
     /// After a 401 to [`TokenSource::send_now`]'s attempt with `token_init`: gives that token up (unless it was

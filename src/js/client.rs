@@ -13,7 +13,7 @@ use crate::core::guard::GuardSettings;
 use crate::core::model::{CreateTokenParams, HttpInfo, ListTokensParams, RevokeTokenParams, VerifyTokenParams};
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
-use crate::edge::isolate::{isolate_state, verifier_for, EdgeVerifier};
+use crate::edge::isolate::{isolate_state, remembered, verifier_for, EdgeVerifier, Remembered};
 use crate::edge::token_source::TokenSource;
 use crate::edge::verifier::Verifier;
 use js_sys::Promise;
@@ -36,7 +36,7 @@ const MAX_ENV_CLIENTS: usize = 8;
 
 thread_local! {
     /// The clients `ClerkM2M.fromEnv` built, by configuration and `jwtKey`, as the JS objects it returned.
-    static ENV_CLIENTS: RefCell<Vec<(Config, Option<String>, JsValue)>> = const { RefCell::new(Vec::new()) };
+    static ENV_CLIENTS: Remembered<(Config, Option<String>), JsValue> = const { RefCell::new(Vec::new()) };
 }
 
 /// `data`, or `{ data, status, headers }`.
@@ -68,21 +68,12 @@ impl ClerkM2M {
     /// values within an isolate.
     #[wasm_bindgen(js_name = fromEnv)]
     pub fn from_env(env: JsValue, overrides: JsValue) -> Result<JsValue, JsValue> {
-        let (config, jwt_key) = env_options(&env, &overrides)?;
-        let found = ENV_CLIENTS.with(|c| {
-            c.borrow().iter().find(|(cfg, key, _)| *cfg == config && *key == jwt_key).map(|(_, _, m2m)| m2m.clone())
-        });
-        if let Some(m2m) = found {
-            return Ok(m2m);
-        }
-        let m2m = JsValue::from(ClerkM2M::build(config.clone(), jwt_key.clone())?);
-        ENV_CLIENTS.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.len() >= MAX_ENV_CLIENTS {
-                c.remove(0);
-            }
-            c.push((config, jwt_key, m2m.clone()));
-        });
+        let key = env_options(&env, &overrides)?;
+        let m2m = ENV_CLIENTS.with(|clients| {
+            remembered(clients, MAX_ENV_CLIENTS, key, |(config, jwt_key)| {
+                ClerkM2M::build(config.clone(), jwt_key.clone()).map(JsValue::from)
+            })
+        })?;
         Ok(m2m)
     }
 

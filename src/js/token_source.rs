@@ -10,25 +10,17 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-#[wasm_bindgen]
-extern "C" {
-    /// A promise seen structurally, for `then` with a plain JS function (js-sys's `then` takes a Rust closure).
-    type Thenable;
-    #[wasm_bindgen(method)]
-    fn then(this: &Thenable, on_fulfilled: &JsValue) -> Promise;
-}
-
 type Source = TokenSource<FetchTransport, JsCacheStore>;
-/// `(input, tokenInit, response) => response | Promise<Response>`: the first attempt's answer, checked for 401.
+/// `(input, tokenInit, answer) => Promise<Response>`: a fast first attempt's 401 (or non-`Response`) answer.
 type Check = Closure<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
 
 /// Mints machine tokens for outgoing calls and keeps them. See the package's `index.d.ts` for the JS types.
 #[wasm_bindgen(js_name = TokenSource, skip_typescript)]
 pub struct JsTokenSource {
     source: Rc<Source>,
-    /// One per source (not per call): a plain `fetch(url)` with a fresh token is `fetch(…).then(check)`. Owned
-    /// by JS (`into_js_value`), so that a pending call still has it after the source is freed or collected.
-    check: Function,
+    /// One per source (not per call): a plain `fetch(url)` with a fresh token hands a 401 answer to it. Owned by
+    /// JS (`into_js_value`), so that a pending call still has it after the source is freed or collected.
+    settle: Function,
 }
 
 fn settle(result: Result<web_sys::Response, FetchError>) -> Result<JsValue, JsValue> {
@@ -44,7 +36,7 @@ impl JsTokenSource {
     pub(crate) fn new(source: Source) -> JsTokenSource {
         let source = Rc::new(source);
         let weak: Weak<Source> = Rc::downgrade(&source);
-        let check = Check::new(move |input: JsValue, token_init: JsValue, answer: JsValue| {
+        let settle_401 = Check::new(move |input: JsValue, token_init: JsValue, answer: JsValue| {
             let response = as_response(answer)?;
             match weak.upgrade() {
                 Some(source) if response.status() == 401 => Ok(future_to_promise(async move {
@@ -54,7 +46,7 @@ impl JsTokenSource {
                 _ => Ok(response.into()),
             }
         });
-        JsTokenSource { source, check: check.into_js_value().unchecked_into() }
+        JsTokenSource { source, settle: settle_401.into_js_value().unchecked_into() }
     }
 }
 
@@ -70,10 +62,8 @@ impl JsTokenSource {
     /// `fetch(input, init)` with `Authorization: Bearer <token>`; on a 401, one re-mint and one retry when the
     /// body can be replayed. Rejects with the mint's error when no token can be had, or with `fetch`'s own.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        match self.source.send_now(&input, &init) {
-            Some(Ok((sent, token_init))) => {
-                sent.unchecked_ref::<Thenable>().then(self.check.bind2(&JsValue::NULL, &input, &token_init).as_ref())
-            }
+        match self.source.send_now(&input, &init, &self.settle) {
+            Some(Ok(sent)) => sent,
             Some(Err(error)) => Promise::reject(&error),
             None => {
                 let source = self.source.clone();

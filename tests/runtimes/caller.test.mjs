@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
 import { runtimes, startHost } from './run-host.mjs';
+import { apiEnv, isMint, isVerify, takeCount } from './scenario.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const consumer = join(root, 'tests/.tmp/consumer');
@@ -15,23 +16,19 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const API_CACHE_TTL_MS = 500;
 const BURST = 10;
 
-const takeMints = async (standIn) => {
-  const log = await standIn.requests();
-  await standIn.clearRequests();
-  return log.filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length;
-};
+const takeMints = (standIn) => takeCount(standIn, isMint);
 
 /** The caller (and, in workerd, the API bound to it) or the caller and the API as two hosts. */
-async function start(runtime, callerEnv, apiEnv) {
+async function start(runtime, callerEnv, api) {
   if (runtime === 'workerd') {
     const host = await startHost('workerd', join(root, 'worker-example/caller'), callerEnv, consumer, undefined, [
-      { app: join(root, 'worker-example'), env: apiEnv },
+      { app: join(root, 'worker-example'), env: api },
     ]);
     return { caller: host, stop: () => host.stop() };
   }
-  const api = await startHost(runtime, join(consumer, 'worker-app.mjs'), apiEnv, consumer);
-  const caller = await startHost(runtime, join(consumer, 'caller-app.mjs'), { ...callerEnv, API_ORIGIN: api.url }, consumer);
-  return { caller, stop: () => Promise.all([caller.stop(), api.stop()]) };
+  const apiHost = await startHost(runtime, join(consumer, 'worker-app.mjs'), api, consumer);
+  const caller = await startHost(runtime, join(consumer, 'caller-app.mjs'), { ...callerEnv, API_ORIGIN: apiHost.url }, consumer);
+  return { caller, stop: () => Promise.all([caller.stop(), apiHost.stop()]) };
 }
 
 async function call(host) {
@@ -43,18 +40,11 @@ for (const runtime of Object.keys(runtimes)) {
   test(`${runtime}: a token source calls the guarded API — mint once, revoke, 401, re-mint, 200`, async () => {
     const standIn = await startStandIn();
     const gateway = standIn.machine('gateway');
-    const billing = standIn.machine('billing');
-    const apiEnv = {
-      CLERK_API_URL: standIn.url,
-      CLERK_MACHINE_SECRET_KEY: billing.secretKey,
-      CLERK_SECRET_KEY: standIn.secretKey,
-      CLERK_MACHINE_ID: billing.id,
-      CLERK_CACHE_TTL_MS: String(API_CACHE_TTL_MS),
-    };
+    const api = apiEnv(standIn, { CLERK_CACHE_TTL_MS: String(API_CACHE_TTL_MS) });
     const callerEnv = { CLERK_API_URL: standIn.url, CLERK_MACHINE_SECRET_KEY: gateway.secretKey, TOKEN_SECONDS: '600' };
     let hosts;
     try {
-      hosts = await start(runtime, callerEnv, apiEnv);
+      hosts = await start(runtime, callerEnv, api);
       await standIn.clearRequests();
       for (let i = 0; i < 3; i++) {
         const res = await call(hosts.caller);
@@ -75,14 +65,13 @@ for (const runtime of Object.keys(runtimes)) {
       const after = await call(hosts.caller);
       assert.equal(after.body.status, 200, `401 → one re-mint → 200: ${JSON.stringify(after.body)}`);
       const log = await standIn.requests();
-      const verifies = log.filter((r) => r.path === '/m2m_tokens/verify').length;
+      assert.equal(log.filter(isVerify).length, 2, 'the revoked token (refused: 401), then the new one');
       assert.equal(await takeMints(standIn), 1, 'exactly one re-mint');
-      assert.equal(verifies, 2, 'the revoked token (refused: 401), then the new one');
       await hosts.stop();
 
       // A cold caller, BURST concurrent requests: in workerd every request may mint (a request never awaits
       // another's mint), elsewhere they share one.
-      hosts = await start(runtime, callerEnv, apiEnv);
+      hosts = await start(runtime, callerEnv, api);
       await standIn.clearRequests();
       const burst = await Promise.all(Array.from({ length: BURST }, () => call(hosts.caller)));
       assert.ok(burst.every((r) => r.body.status === 200), JSON.stringify(burst.map((r) => r.body.status)));
@@ -96,7 +85,7 @@ for (const runtime of Object.keys(runtimes)) {
       await hosts.stop();
 
       // Clerk down and no token yet: the caller gets the mint's typed error, never a token-less call.
-      hosts = await start(runtime, callerEnv, apiEnv);
+      hosts = await start(runtime, callerEnv, api);
       await standIn.stop();
       const down = await call(hosts.caller);
       assert.equal(down.status, 502);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
 import { runtimes, startHost } from './run-host.mjs';
+import { apiEnv, call, expectRejections, expectRevokedRefused, expectUnavailable, mintAndCall, isVerify, sessionLike, takeCount } from './scenario.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const consumer = join(root, 'tests/.tmp/consumer');
@@ -17,32 +18,13 @@ const CACHE_TTL_MS = 1500;
 
 const app = (runtime) => (runtime === 'workerd' ? join(root, 'worker-example') : join(consumer, 'worker-app.mjs'));
 
-async function call(host, path, { token, authorization, method = 'GET' } = {}) {
-  const headers = {};
-  if (authorization !== undefined) headers.authorization = authorization;
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${host.url}${path}`, { method, headers });
-  return { status: res.status, headers: res.headers, body: await res.json() };
-}
-
-const verifyCalls = async (standIn) => {
-  const log = await standIn.requests();
-  await standIn.clearRequests();
-  return log.filter((r) => r.path === '/m2m_tokens/verify').length;
-};
+const verifyCalls = (standIn) => takeCount(standIn, isVerify);
 
 for (const runtime of Object.keys(runtimes)) {
   test(`${runtime}: mint, guard, reject, revoke, scope, concurrency, outage`, async () => {
     const standIn = await startStandIn();
     const billing = standIn.machine('billing');
-    const env = {
-      CLERK_API_URL: standIn.url,
-      CLERK_MACHINE_SECRET_KEY: billing.secretKey,
-      CLERK_SECRET_KEY: standIn.secretKey,
-      CLERK_MACHINE_ID: billing.id,
-      CLERK_CACHE_TTL_MS: String(CACHE_TTL_MS),
-      DEMO_ROUTES: 'true',
-    };
+    const env = apiEnv(standIn, { CLERK_CACHE_TTL_MS: String(CACHE_TTL_MS), DEMO_ROUTES: 'true' });
     const persist = runtime === 'workerd' ? mkdtempSync(join(tmpdir(), 'clerk-m2m-kv-')) : undefined;
     let host;
     try {
@@ -52,35 +34,17 @@ for (const runtime of Object.keys(runtimes)) {
       assert.equal(health.cache.capacity, 10_000);
 
       // Mint an opaque and a JWT token through the worker, call the guarded route with each.
-      const opaque = await call(host, '/tokens', { method: 'POST' });
-      assert.equal(opaque.status, 201, JSON.stringify(opaque.body));
-      const jwt = await call(host, '/tokens?format=jwt', { method: 'POST' });
-      assert.equal(jwt.body.token.split('.').length, 3);
-      for (const [token, format] of [[opaque.body.token, 'opaque'], [jwt.body.token, 'jwt']]) {
-        const me = await call(host, '/api/whoami', { token });
-        assert.equal(me.status, 200, JSON.stringify(me.body));
-        assert.equal(me.body.subject, billing.id);
-        assert.equal(me.body.tokenFormat, format);
-        assert.ok(me.body.scopes.includes(billing.id));
-      }
+      const { opaque, jwt } = await mintAndCall(host, billing.id);
 
       // Rejections: status, reason, WWW-Authenticate.
-      const [h] = jwt.body.token.split('.');
-      const session = `${h}.${Buffer.from(JSON.stringify({ sub: 'user_2abc', exp: 9999999999, sid: 'sess_1' })).toString('base64url')}.c2ln`;
-      const rejections = [
+      await expectRejections(host, '/api/whoami', [
         [{}, 'token-missing'],
         [{ authorization: 'Basic dXNlcjpwYXNz' }, 'token-missing'],
         [{ token: 'mt_not valid' }, 'token-malformed'],
         [{ token: 'mt_bad!token' }, 'token-malformed'],
         [{ token: standIn.machine('gateway').secretKey }, 'token-type-mismatch'],
-        [{ token: session }, 'token-type-mismatch'],
-      ];
-      for (const [how, reason] of rejections) {
-        const res = await call(host, '/api/whoami', how);
-        assert.equal(res.status, 401, `${reason}: ${JSON.stringify(res.body)}`);
-        assert.equal(res.body.error, reason);
-        assert.match(res.headers.get('www-authenticate'), /^Bearer realm="clerk-m2m"/);
-      }
+        [{ token: sessionLike(jwt.body.token) }, 'token-type-mismatch'],
+      ]);
       assert.equal(await verifyCalls(standIn), 1, 'only the opaque token was verified by Clerk (the JWT locally)');
 
       // A token minted by another machine that does not name this one: 403.
@@ -105,12 +69,7 @@ for (const runtime of Object.keys(runtimes)) {
       console.log(`# ${runtime}: 50 concurrent cold requests cost ${first} verify call(s); 50 warm ones cost 0`);
 
       // Revoke the opaque token: rejected once the cache TTL has passed.
-      const revoked = await call(host, `/tokens/${opaque.body.id}/revoke`, { method: 'POST' });
-      assert.equal(revoked.body.revoked, true);
-      await sleep(CACHE_TTL_MS + 100);
-      const gone = await call(host, '/api/whoami', { token: opaque.body.token });
-      assert.equal(gone.status, 401);
-      assert.equal(gone.body.error, 'token-invalid');
+      await expectRevokedRefused(host, opaque, CACHE_TTL_MS);
 
       if (runtime === 'workerd') {
         // A second isolate (a restarted runtime, same KV) reuses the shared result without calling Clerk.
@@ -132,11 +91,7 @@ for (const runtime of Object.keys(runtimes)) {
 
       // Clerk unreachable: 503 with Retry-After, never 200.
       const unverified = (await call(host, '/tokens', { method: 'POST' })).body.token;
-      await standIn.stop();
-      const down = await call(host, '/api/whoami', { token: unverified });
-      assert.equal(down.status, 503);
-      assert.equal(down.body.error, 'upstream-unavailable');
-      assert.ok(Number(down.headers.get('retry-after')) > 0);
+      await expectUnavailable(host, standIn, unverified);
     } finally {
       await host?.stop();
       await standIn.stop();

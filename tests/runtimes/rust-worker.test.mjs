@@ -8,64 +8,33 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
 import { startHost } from './run-host.mjs';
+import { apiEnv, call, expectRejections, expectRevokedRefused, expectUnavailable, mintAndCall, sessionLike } from './scenario.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const consumer = join(root, 'tests/.tmp/consumer');
 const built = join(root, 'worker-example/rust/build/index.js');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const CACHE_TTL_MS = 500;
-
-async function call(host, path, { token, authorization, method = 'GET' } = {}) {
-  const headers = {};
-  if (authorization !== undefined) headers.authorization = authorization;
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${host.url}${path}`, { method, headers });
-  return { status: res.status, headers: res.headers, body: await res.json() };
-}
 
 test('workerd: the Rust Worker guards its API — 200, 401s, 403, revoke, 503', async () => {
   assert.ok(existsSync(built), 'built by `make rust-worker` (scripts/build-rust-worker.sh)');
   const standIn = await startStandIn();
   const billing = standIn.machine('billing');
-  const env = {
-    CLERK_API_URL: standIn.url,
-    CLERK_MACHINE_SECRET_KEY: billing.secretKey,
-    CLERK_SECRET_KEY: standIn.secretKey,
-    CLERK_MACHINE_ID: billing.id,
-    CLERK_CACHE_TTL_MS: String(CACHE_TTL_MS),
-    DEMO_ROUTES: 'true',
-  };
+  const env = apiEnv(standIn, { CLERK_CACHE_TTL_MS: String(CACHE_TTL_MS), DEMO_ROUTES: 'true' });
   let host;
   try {
     host = await startHost('workerd', built, env, consumer);
     assert.deepEqual((await call(host, '/health')).body, { ok: true, cache: { entries: 0, capacity: 10_000 } });
-    const opaque = await call(host, '/tokens', { method: 'POST' });
-    assert.equal(opaque.status, 201, JSON.stringify(opaque.body));
-    const jwt = await call(host, '/tokens?format=jwt', { method: 'POST' });
-    assert.equal(jwt.body.token.split('.').length, 3);
-    for (const [token, format] of [[opaque.body.token, 'opaque'], [jwt.body.token, 'jwt']]) {
-      const me = await call(host, '/api/whoami', { token });
-      assert.equal(me.status, 200, JSON.stringify(me.body));
-      assert.equal(me.body.subject, billing.id);
-      assert.equal(me.body.tokenFormat, format);
-    }
+    const { opaque, jwt } = await mintAndCall(host, billing.id);
     assert.equal((await call(host, '/health')).body.cache.entries, 2, 'both verdicts cached in the isolate');
 
-    const [h] = jwt.body.token.split('.');
-    const session = `${h}.${Buffer.from(JSON.stringify({ sub: 'user_2abc', exp: 9999999999 })).toString('base64url')}.c2ln`;
-    for (const [how, reason] of [
+    await expectRejections(host, '/api/whoami', [
       [{}, 'token-missing'],
       [{ authorization: 'Basic dXNlcjpwYXNz' }, 'token-missing'],
       [{ token: 'mt_bad!token' }, 'token-malformed'],
       [{ token: standIn.machine('gateway').secretKey }, 'token-type-mismatch'],
-      [{ token: session }, 'token-type-mismatch'],
+      [{ token: sessionLike(jwt.body.token) }, 'token-type-mismatch'],
       [{ token: 'mt_' + 'r'.repeat(40) }, 'token-invalid'],
-    ]) {
-      const res = await call(host, '/api/whoami', how);
-      assert.equal(res.status, 401, `${reason}: ${JSON.stringify(res.body)}`);
-      assert.equal(res.body.error, reason);
-      assert.match(res.headers.get('www-authenticate'), /^Bearer realm="clerk-m2m"/);
-    }
+    ]);
 
     const { ClerkM2M } = await import(join(consumer, 'entry.mjs'));
     const reports = new ClerkM2M({ machineSecretKey: standIn.machine('reports').secretKey, apiUrl: standIn.url });
@@ -73,19 +42,10 @@ test('workerd: the Rust Worker guards its API — 200, 401s, 403, revoke, 503', 
     assert.equal(forbidden.status, 403);
     assert.equal(forbidden.body.error, 'machine-not-in-scope');
 
-    const revoked = await call(host, `/tokens/${opaque.body.id}/revoke`, { method: 'POST' });
-    assert.equal(revoked.body.revoked, true);
-    await sleep(CACHE_TTL_MS + 100);
-    const gone = await call(host, '/api/whoami', { token: opaque.body.token });
-    assert.equal(gone.status, 401);
-    assert.equal(gone.body.error, 'token-invalid');
+    await expectRevokedRefused(host, opaque, CACHE_TTL_MS);
 
     const unverified = (await call(host, '/tokens', { method: 'POST' })).body.token;
-    await standIn.stop();
-    const down = await call(host, '/api/whoami', { token: unverified });
-    assert.equal(down.status, 503);
-    assert.equal(down.body.error, 'upstream-unavailable');
-    assert.ok(Number(down.headers.get('retry-after')) > 0);
+    await expectUnavailable(host, standIn, unverified);
   } finally {
     await host?.stop();
     await standIn.stop();
