@@ -181,7 +181,7 @@ export declare class TokenSource {
   /**
    * `fetch(input, init)` with `Authorization: Bearer <token>`. On a 401 it invalidates the token, mints once and
    * sends again when the body can be replayed (none, a string, bytes, `URLSearchParams`, `Blob`, `FormData`);
-   * a stream body gets the 401 back. A caller-set `Authorization` header rejects with `invalid_argument`.
+   * a stream body (or a `Request` input carrying a body) gets the 401 back. A caller-set `Authorization` header rejects with `invalid_argument`.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** Forgets the current token: the next call mints. */
