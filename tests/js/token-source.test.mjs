@@ -190,6 +190,18 @@ test('a call under way survives its source being freed (the 401 check is owned b
   assert.equal(res.status, 200);
 });
 
+test('a Request input that carries a body is not replayed: its 401 comes back, the token is given up', async () => {
+  const source = gatewayClient().tokenSource();
+  const first = await source.getToken();
+  callee.received = [];
+  await takeRequests(standIn);
+  const res = await source.fetch(new Request(`${callee.url}/deny`, { method: 'POST', body: 'once' }));
+  assert.equal(res.status, 401);
+  assert.deepEqual(callee.received.map((r) => r.body), ['once'], 'sent once');
+  assert.equal(mintsIn(await takeRequests(standIn)), 0, 'no re-mint for a request that cannot be resent');
+  assert.notEqual(await source.getToken(), first, 'the refused token was given up');
+});
+
 test('source.fetch refuses a caller-set Authorization header and sends nothing', async () => {
   const source = gatewayClient().tokenSource();
   callee.received = [];
