@@ -70,6 +70,10 @@ pub mod fuzzing {
     pub use crate::core::guard::jwks::parse_jwks;
     pub use crate::core::guard::{header, jwt, token};
     pub use crate::core::http::parse_retry_after;
+    /// The token source's shared-store entries (another isolate's, or anything a store hands back).
+    pub mod token_store {
+        pub use crate::core::token_source::{read_stored, stored_entry, Timing};
+    }
 }
 
 /// With the `talc` feature (the npm package's build), the wasm's allocator is talc instead of Rust's default

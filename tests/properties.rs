@@ -3,11 +3,12 @@
 //! what is accepted keeps its invariants. (The same functions are fuzzed at length by the targets in fuzz/.)
 #![cfg(not(target_arch = "wasm32"))]
 
+use clerk_m2m_edge::fuzzing::token_store;
 use clerk_m2m_edge::fuzzing::{
     base64url_encode, decode_error, decode_list, decode_token, header, jwt, parse_jwks, parse_retry_after, read_stored,
     token,
 };
-use clerk_m2m_edge::HttpResponse;
+use clerk_m2m_edge::{HttpResponse, Secret};
 use proptest::prelude::*;
 
 fn response(body: String, content_type: &str) -> HttpResponse {
@@ -68,6 +69,20 @@ proptest! {
         let b64 = |s: &str| base64url_encode(s.as_bytes());
         let decoded = jwt::decode(&format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(&payload))).unwrap();
         prop_assert_eq!(decoded.payload.exp, jwt::NumericDate::Seconds(x));
+    }
+
+    #[test]
+    fn token_store_entries_never_panic_and_round_trip(text in jsonish(), token in "[a-zA-Z0-9_.-]{1,60}", now in 0f64..4e12, left in 1f64..1e9, margin in 0f64..1e9) {
+        if let Some((read, timing)) = token_store::read_stored(&text, now) {
+            prop_assert!(!read.expose().is_empty());
+            prop_assert!(timing.expires_at_ms.is_none_or(|e| e > now), "a dead token is never read");
+        }
+        let timing = token_store::Timing { expires_at_ms: Some((now + left).floor()), refresh_at_ms: Some((now + left - margin).floor()) };
+        let (entry, ttl) = token_store::stored_entry(&Secret::new(token.clone()), timing, now).unwrap();
+        prop_assert!(ttl >= 60);
+        let (read, back) = token_store::read_stored(&entry, now).unwrap();
+        prop_assert_eq!(read.expose(), token.as_str());
+        prop_assert_eq!(back, timing);
     }
 
     #[test]

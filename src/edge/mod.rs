@@ -1,5 +1,6 @@
 //! The edge layer: the I/O the core describes — `fetch`, timers, WebCrypto, the isolate's state — and the Rust
-//! API for workers-rs users (`Client`, `Verifier`, `verify_request`). Owns how things happen at run time; must
+//! API for workers-rs users (`Client`, `Verifier`, `verify_request`, `TokenSource`). Owns how things happen at run
+//! time; must
 //! not decide anything about tokens (the rules are the core's) nor convert to or from JS values (that is `js`).
 
 pub mod client;
