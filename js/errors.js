@@ -36,3 +36,8 @@ export function newClerkM2MError({ code, message, field, reason }) {
 export function newClerkAPIResponseError({ message, status, code, errors, clerkTraceId, retryAfter }) {
   return new ClerkAPIResponseError(message, { status, code, errors, clerkTraceId, retryAfter });
 }
+
+/** `invalid_argument` for `field` of the package's JS-only functions, worded as the wasm words it. */
+export function invalidArgument(field, expected) {
+  return new ClerkM2MError('invalid_argument', `Invalid argument \`${field}\`: ${expected}.`, { field });
+}

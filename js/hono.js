@@ -2,13 +2,11 @@
 // the client once per isolate from the Worker's bindings (`ClerkM2M.fromEnv(c.env, …)`), verifies the request,
 // and either sets `c.get('m2mAuth')` and goes on, or answers the guard's own rejection (401 / 403 / 503 with
 // `WWW-Authenticate` or `Retry-After`) — or `onRejected(c, auth)`'s. Imports nothing from Hono itself.
-import { ClerkM2M, ClerkM2MError, kvCacheStore } from '#clerk-m2m-edge';
+import { invalidArgument } from './errors.js';
+import { ClerkM2M, kvCacheStore } from '#clerk-m2m-edge';
 
 /** The options that configure the client (over what `fromEnv` reads); the rest are the guard's. */
 const CLIENT_OPTIONS = new Set(['machineSecretKey', 'secretKey', 'apiUrl', 'apiVersion', 'timeoutMs', 'maxRetries', 'jwtKey']);
-
-const invalid = (field, expected) =>
-  new ClerkM2MError('invalid_argument', `Invalid argument \`${field}\`: ${expected}.`, { field });
 
 /** The request's execution context, when the runtime has one (Hono throws when asked for a missing one). */
 function executionContext(c) {
@@ -24,10 +22,10 @@ function executionContext(c) {
  * `m2mAuth({ machineId: (c) => c.env.CLERK_MACHINE_ID, kv: (c) => c.env.M2M_CACHE })`.
  */
 export function m2mAuth(options = {}) {
-  if (options === null || typeof options !== 'object') throw invalid('options', 'an options object');
+  if (options === null || typeof options !== 'object') throw invalidArgument('options', 'an options object');
   const { onRejected, kv, ...rest } = options;
   if (onRejected !== undefined && typeof onRejected !== 'function') {
-    throw invalid('onRejected', 'a function (c, auth) => Response');
+    throw invalidArgument('onRejected', 'a function (c, auth) => Response');
   }
   return async function m2mAuthMiddleware(c, next) {
     const resolve = (value) => (typeof value === 'function' ? value(c) : value);

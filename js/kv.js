@@ -1,17 +1,14 @@
 // `kvCacheStore(namespace, ctx)`: a Workers KV namespace as the `cacheStore` of `verifyRequest` and
 // `m2m.tokenSource`. Reads go to KV; writes are handed to `ctx.waitUntil`, so no request waits for them.
-import { ClerkM2MError } from './errors.js';
-
-const invalid = (field, expected) =>
-  new ClerkM2MError('invalid_argument', `Invalid argument \`${field}\`: ${expected}.`, { field });
+import { invalidArgument } from './errors.js';
 
 /** A KV namespace binding (and the request's execution context) as a `{ get, put }` cache store. */
 export function kvCacheStore(namespace, ctx) {
   if (typeof namespace?.get !== 'function' || typeof namespace?.put !== 'function') {
-    throw invalid('namespace', 'a KV namespace binding (an object with get and put)');
+    throw invalidArgument('namespace', 'a KV namespace binding (an object with get and put)');
   }
   if (ctx != null && typeof ctx.waitUntil !== 'function') {
-    throw invalid('ctx', "the request's execution context (an object with waitUntil)");
+    throw invalidArgument('ctx', "the request's execution context (an object with waitUntil)");
   }
   return {
     get: (key) => namespace.get(key),

@@ -20,7 +20,7 @@ const snippets = readdirSync(join(pkg, 'snippets'));
 if (snippets.length !== 1) throw new Error(`expected one snippet folder, found ${snippets.length}`);
 const errorsPath = `./snippets/${snippets[0]}/js/errors.js`;
 if (!existsSync(join(pkg, errorsPath))) throw new Error(`missing ${errorsPath}`);
-writeFileSync(join(pkg, 'errors.js'), `export { ClerkM2MError, ClerkAPIResponseError } from '${errorsPath}';\n`);
+writeFileSync(join(pkg, 'errors.js'), `export { ClerkM2MError, ClerkAPIResponseError, invalidArgument } from '${errorsPath}';\n`);
 if (!existsSync(join(pkg, `./snippets/${snippets[0]}/js/auth.js`))) throw new Error('missing the auth.js snippet');
 
 const manifest = JSON.parse(readFileSync(join(js, 'package.json'), 'utf8'));

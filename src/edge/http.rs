@@ -238,7 +238,7 @@ impl Outgoing {
     pub fn start(&self, token: &str, token_init: &Object, fetcher: Option<&Function>) -> Result<Promise, JsValue> {
         let init = match &self.custom {
             Some((init, headers)) => {
-                headers.set("Authorization", &["Bearer ", token].concat())?;
+                headers.set("Authorization", &bearer(token))?;
                 init
             }
             None => token_init,
@@ -278,12 +278,16 @@ pub(crate) fn as_response(value: JsValue) -> Result<Response, JsValue> {
     value.dyn_into::<Response>().map_err(|_| js_sys::TypeError::new("the fetcher did not answer a Response").into())
 }
 
+/// `Bearer <token>`: the `Authorization` value a token source sends.
+fn bearer(token: &str) -> String {
+    ["Bearer ", token].concat()
+}
+
 /// `{ headers: { authorization: "Bearer <token>" } }`, frozen: built once per token and shared by every plain
 /// `source.fetch(url)` (a `Headers` object and a copy of `init` per call cost more than the rest of the call).
 pub(crate) fn bearer_init(token: &str) -> Object {
     let headers = Object::new();
-    let _ =
-        Reflect::set(&headers, &JsValue::from_str("authorization"), &JsValue::from_str(&["Bearer ", token].concat()));
+    let _ = Reflect::set(&headers, &JsValue::from_str("authorization"), &JsValue::from_str(&bearer(token)));
     let init = Object::new();
     let _ = Reflect::set(&init, &JsValue::from_str("headers"), &Object::freeze(&headers));
     Object::freeze(&init)

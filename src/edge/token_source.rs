@@ -38,6 +38,11 @@ impl Held {
     fn new(token: Secret, timing: Timing) -> Rc<Held> {
         Rc::new(Held { token, timing, init: std::cell::OnceCell::new() })
     }
+
+    /// The frozen `fetch` init that carries this token, built on first use.
+    fn fetch_init(&self) -> &js_sys::Object {
+        self.init.get_or_init(|| bearer_init(self.token.expose()))
+    }
 }
 
 /// How a shared mint ended: its result, or `None` when the minting call was dropped before it finished.
@@ -327,7 +332,7 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         let mut retried = retried;
         loop {
             let held = self.held().await.map_err(FetchError::Token)?;
-            let init = held.init.get_or_init(|| bearer_init(held.token.expose()));
+            let init = held.fetch_init();
             let response =
                 outgoing.send(held.token.expose(), init, self.fetcher.as_ref()).await.map_err(FetchError::Fetch)?;
             if response.status() == 401 && !retried {
@@ -356,7 +361,7 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         }
         let now = self.now();
         let held = self.state.borrow().held.clone().filter(|h| h.timing.freshness(now) == Freshness::Fresh)?;
-        let token_init = held.init.get_or_init(|| bearer_init(held.token.expose()));
+        let token_init = held.fetch_init();
         Some(send_plain(input, token_init, self.fetcher.as_ref(), settle))
     }
 
