@@ -70,6 +70,7 @@ pub mod fuzzing {
     pub use crate::core::guard::jwks::parse_jwks;
     pub use crate::core::guard::{header, jwt, token};
     pub use crate::core::http::parse_retry_after;
+    pub use crate::core::json::{Json, SerdeJson};
     /// The token source's shared-store entries (another isolate's, or anything a store hands back).
     pub mod token_store {
         pub use crate::core::token_source::{read_stored, stored_entry, Timing};

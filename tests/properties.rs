@@ -6,7 +6,7 @@
 use clerk_m2m_edge::fuzzing::token_store;
 use clerk_m2m_edge::fuzzing::{
     base64url_encode, decode_error, decode_list, decode_token, header, jwt, parse_jwks, parse_retry_after, read_stored,
-    token,
+    token, SerdeJson,
 };
 use clerk_m2m_edge::{HttpResponse, Secret};
 use proptest::prelude::*;
@@ -41,7 +41,7 @@ proptest! {
         if let Ok(t) = header::bearer_token(Some(&value)) {
             prop_assert!(!t.is_empty() && t.len() <= header::MAX_HEADER_BYTES);
             prop_assert!(t.bytes().all(|b| b.is_ascii_graphic() && b != b','));
-            let _ = token::classify(t);
+            let _ = token::classify::<SerdeJson>(t);
         }
     }
 
@@ -49,7 +49,7 @@ proptest! {
     fn jwt_decoding_and_rules_never_panic(h in jsonish(), p in jsonish(), sig in "[a-zA-Z0-9_-]{0,40}", now in any::<f64>(), skew in 0u32..100_000) {
         let b64 = |s: &str| base64url_encode(s.as_bytes());
         let token = format!("{}.{}.{}", b64(&h), b64(&p), sig);
-        if let Ok(decoded) = jwt::decode(&token) {
+        if let Ok(decoded) = jwt::decode::<SerdeJson>(&token) {
             let _ = jwt::check_header(&decoded.header);
             let _ = jwt::check_claims(&decoded.payload, now, f64::from(skew));
             let t = jwt::to_token(&decoded.payload);
@@ -60,48 +60,48 @@ proptest! {
                 }
             }
         }
-        let _ = token::classify(&token);
+        let _ = token::classify::<SerdeJson>(&token);
     }
 
     #[test]
     fn numeric_claims_are_read_exactly(x in any::<f64>().prop_filter("finite", |x| x.is_finite())) {
         let payload = format!(r#"{{"sub":"mch_x","exp":{}}}"#, serde_json::to_string(&x).unwrap());
         let b64 = |s: &str| base64url_encode(s.as_bytes());
-        let decoded = jwt::decode(&format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(&payload))).unwrap();
+        let decoded = jwt::decode::<SerdeJson>(&format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(&payload))).unwrap();
         prop_assert_eq!(decoded.payload.exp, jwt::NumericDate::Seconds(x));
     }
 
     #[test]
     fn token_store_entries_never_panic_and_round_trip(text in jsonish(), token in "[a-zA-Z0-9_.-]{1,60}", now in 0f64..4e12, left in 1f64..1e9, margin in 0f64..1e9) {
-        if let Some((read, timing)) = token_store::read_stored(&text, now) {
+        if let Some((read, timing)) = token_store::read_stored::<SerdeJson>(&text, now) {
             prop_assert!(!read.expose().is_empty());
             prop_assert!(timing.expires_at_ms.is_none_or(|e| e > now), "a dead token is never read");
         }
         let timing = token_store::Timing { expires_at_ms: Some((now + left).floor()), refresh_at_ms: Some((now + left - margin).floor()) };
-        let (entry, ttl) = token_store::stored_entry(&Secret::new(token.clone()), timing, now).unwrap();
+        let (entry, ttl) = token_store::stored_entry::<SerdeJson>(&Secret::new(token.clone()), timing, now).unwrap();
         prop_assert!(ttl >= 60);
-        let (read, back) = token_store::read_stored(&entry, now).unwrap();
+        let (read, back) = token_store::read_stored::<SerdeJson>(&entry, now).unwrap();
         prop_assert_eq!(read.expose(), token.as_str());
         prop_assert_eq!(back, timing);
     }
 
     #[test]
     fn stored_entries_never_panic(text in jsonish(), now in any::<f64>()) {
-        let _ = read_stored(&text, now);
+        let _ = read_stored::<SerdeJson>(&text, now);
     }
 
     #[test]
     fn response_decoding_never_panics(body in jsonish(), ct in "(application/json|text/html|application/problem\\+json|)(; charset=utf-8)?", status in 100u16..600) {
         let r = response(body.clone(), &ct);
-        let _ = decode_token(&r, false);
-        let _ = decode_token(&r, true);
-        let _ = decode_list(&r);
-        let e = decode_error(&HttpResponse { status, ..r }, &["ak_secret_key"], 0.0);
+        let _ = decode_token::<SerdeJson>(&r, false);
+        let _ = decode_token::<SerdeJson>(&r, true);
+        let _ = decode_list::<SerdeJson>(&r);
+        let e = decode_error::<SerdeJson>(&HttpResponse { status, ..r }, &["ak_secret_key"], 0.0);
         prop_assert_eq!(e.status, status);
         for entry in &e.errors {
             prop_assert!(!entry.message.contains("ak_secret_key") && !entry.long_message.contains("ak_secret_key"));
         }
-        let _ = parse_jwks(&body);
+        let _ = parse_jwks::<SerdeJson>(&body);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! error bodies (with redaction), the JWKS, shared-store entries and Retry-After. No answer may panic; a redacted
 //! error body never contains the secret; an accepted timestamp is an integer within ±2^53.
 #![no_main]
-use clerk_m2m_edge::fuzzing::{decode_error, decode_list, decode_token, parse_jwks, parse_retry_after, read_stored};
+use clerk_m2m_edge::fuzzing::{
+    decode_error, decode_list, decode_token, parse_jwks, parse_retry_after, read_stored, SerdeJson,
+};
 use clerk_m2m_edge::HttpResponse;
 use libfuzzer_sys::fuzz_target;
 
@@ -18,17 +20,17 @@ fuzz_target!(|data: &[u8]| {
         ],
         body: body.to_owned(),
     };
-    for token in [decode_token(&response, false), decode_token(&response, true)].into_iter().flatten() {
+    for token in [decode_token::<SerdeJson>(&response, false), decode_token::<SerdeJson>(&response, true)].into_iter().flatten() {
         for t in [token.expiration, token.created_at, token.updated_at, token.last_used_at].into_iter().flatten() {
             assert!((-SAFE..=SAFE).contains(&t));
         }
     }
-    let _ = decode_list(&response);
-    let error = decode_error(&HttpResponse { status: 503, ..response.clone() }, &["ak_fuzz_secret"], 1.8e12);
+    let _ = decode_list::<SerdeJson>(&response);
+    let error = decode_error::<SerdeJson>(&HttpResponse { status: 503, ..response.clone() }, &["ak_fuzz_secret"], 1.8e12);
     for e in &error.errors {
         assert!(!e.message.contains("ak_fuzz_secret") && !e.long_message.contains("ak_fuzz_secret"));
     }
-    let _ = parse_jwks(body);
-    let _ = read_stored(body, 1.8e12);
+    let _ = parse_jwks::<SerdeJson>(body);
+    let _ = read_stored::<SerdeJson>(body, 1.8e12);
     let _ = parse_retry_after(body, 1.8e12);
 });

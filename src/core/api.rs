@@ -4,6 +4,7 @@
 use crate::core::config::{is_machine_id, is_token_id, Config, MACHINE_ID_SHAPE, TOKEN_ID_SHAPE};
 use crate::core::error::{ApiError, ClerkError, Error};
 use crate::core::http::{parse_retry_after, HttpRequest, HttpResponse, Method};
+use crate::core::json::Json;
 use crate::core::model::{
     lenient, CreateTokenParams, ListTokensParams, M2MToken, Nullable, RevokeTokenParams, TokenList, VerifyTokenParams,
     MAX_SAFE_INTEGER,
@@ -42,8 +43,8 @@ fn bearer(key: &Secret) -> Secret {
     Secret::new(["Bearer ", key.expose()].concat())
 }
 
-fn json_body(body: &impl Serialize) -> Result<String, Error> {
-    serde_json::to_string(body).map_err(|_| Error::invalid("options", "JSON-serialisable values"))
+fn json_body<J: Json>(body: &impl Serialize) -> Result<String, Error> {
+    J::write(body).ok_or(Error::invalid("options", "JSON-serialisable values"))
 }
 
 fn post(cfg: &Config, path: &str, key: &Secret, body: String) -> HttpRequest {
@@ -57,7 +58,7 @@ fn post(cfg: &Config, path: &str, key: &Secret, body: String) -> HttpRequest {
 }
 
 /// POST `{base}/m2m_tokens`.
-pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
+pub fn create_request<J: Json>(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
     const SECONDS: &str = "a number greater than 0 and at most 9007199254740991 (2^53 - 1), or null";
     if p.seconds_until_expiration.value().is_some_and(|s| !(*s > 0.0 && *s <= MAX_SAFE_INTEGER as f64)) {
         return Err(Error::invalid("secondsUntilExpiration", SECONDS));
@@ -71,7 +72,7 @@ pub fn create_request(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest
         }
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    Ok(post(cfg, "/m2m_tokens", key, json_body(p)?))
+    Ok(post(cfg, "/m2m_tokens", key, json_body::<J>(p)?))
 }
 
 /// GET `{base}/m2m_tokens?subject=…`.
@@ -102,23 +103,23 @@ pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, E
 }
 
 /// POST `{base}/m2m_tokens/{id}/revoke`, always with a JSON object body.
-pub fn revoke_request(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest, Error> {
+pub fn revoke_request<J: Json>(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest, Error> {
     if !is_token_id(&p.m2m_token_id) {
         return Err(Error::invalid("m2mTokenId", TOKEN_ID_SHAPE));
     }
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
-    Ok(post(cfg, &["/m2m_tokens/", &p.m2m_token_id, "/revoke"].concat(), key, json_body(p)?))
+    Ok(post(cfg, &["/m2m_tokens/", &p.m2m_token_id, "/revoke"].concat(), key, json_body::<J>(p)?))
 }
 
 /// POST `{base}/m2m_tokens/verify`.
-pub fn verify_request(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
+pub fn verify_request<J: Json>(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
     check_token_argument(&p.token)?;
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
     #[derive(Serialize)]
     struct Body<'a> {
         token: &'a str,
     }
-    Ok(post(cfg, "/m2m_tokens/verify", key, json_body(&Body { token: p.token.expose() })?))
+    Ok(post(cfg, "/m2m_tokens/verify", key, json_body::<J>(&Body { token: p.token.expose() })?))
 }
 
 /// A token argument must be a non-empty string of at most [`MAX_TOKEN_BYTES`].
@@ -147,16 +148,16 @@ fn is_json_content_type(ct: &str) -> bool {
 }
 
 /// Reads a 2xx JSON body as `T`; `detail` says what was expected when it is not.
-pub fn decode_json<T: DeserializeOwned>(resp: &HttpResponse, detail: &'static str) -> Result<T, Error> {
+pub fn decode_json<J: Json, T: DeserializeOwned>(resp: &HttpResponse, detail: &'static str) -> Result<T, Error> {
     if resp.header("content-type").is_some_and(|ct| !is_json_content_type(ct)) {
         return Err(Error::InvalidResponse { detail: "the content type is not JSON" });
     }
-    serde_json::from_str(&resp.body).map_err(|_| Error::InvalidResponse { detail })
+    J::parse(&resp.body).ok_or(Error::InvalidResponse { detail })
 }
 
 /// Decodes a 2xx token answer. `require_token` is set for create, whose answer must carry the token.
-pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken, Error> {
-    let token: M2MToken = decode_json(resp, "the body is not a machine token object")?;
+pub fn decode_token<J: Json>(resp: &HttpResponse, require_token: bool) -> Result<M2MToken, Error> {
+    let token: M2MToken = decode_json::<J, _>(resp, "the body is not a machine token object")?;
     if require_token && token.token.as_ref().is_none_or(Secret::is_empty) {
         return Err(Error::InvalidResponse { detail: "the created token is missing" });
     }
@@ -164,8 +165,8 @@ pub fn decode_token(resp: &HttpResponse, require_token: bool) -> Result<M2MToken
 }
 
 /// Decodes a 2xx list answer.
-pub fn decode_list(resp: &HttpResponse) -> Result<TokenList, Error> {
-    decode_json(resp, "the body is not a token list")
+pub fn decode_list<J: Json>(resp: &HttpResponse) -> Result<TokenList, Error> {
+    decode_json::<J, _>(resp, "the body is not a token list")
 }
 
 /// Clerk's error body, read leniently: whatever is missing or malformed is left out.
@@ -178,9 +179,9 @@ struct ErrorBody {
 }
 
 /// Decodes an HTTP error answer; every `secret` found in the body is replaced by `[redacted]` first.
-pub fn decode_error(resp: &HttpResponse, secrets: &[&str], now_ms: f64) -> ApiError {
+pub fn decode_error<J: Json>(resp: &HttpResponse, secrets: &[&str], now_ms: f64) -> ApiError {
     let body = redact(&resp.body, secrets);
-    let parsed: ErrorBody = serde_json::from_str(&body).unwrap_or_default();
+    let parsed: ErrorBody = J::parse(&body).unwrap_or_default();
     let clerk_trace_id = parsed
         .clerk_trace_id
         .filter(|t| !t.is_empty())
@@ -204,6 +205,7 @@ pub fn dead_token_reason(token: &M2MToken, now_ms: f64) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::SerdeJson;
     use crate::core::model::TokenFormat;
     use serde_json::json;
 
@@ -222,7 +224,7 @@ mod tests {
 
     #[test]
     fn create_sends_only_what_was_set() {
-        let r = create_request(&cfg(), &CreateTokenParams::default()).unwrap();
+        let r = create_request::<SerdeJson>(&cfg(), &CreateTokenParams::default()).unwrap();
         assert_eq!(
             (r.method, r.url.as_str(), r.body.as_deref()),
             (Method::Post, "http://127.0.0.1:9/v1/m2m_tokens", Some("{}"))
@@ -235,7 +237,7 @@ mod tests {
             min_remaining_ttl_seconds: Some(60),
             machine_secret_key: Some("ak_other".into()),
         };
-        let r = create_request(&cfg(), &p).unwrap();
+        let r = create_request::<SerdeJson>(&cfg(), &p).unwrap();
         assert_eq!(
             r.body.as_deref(),
             Some(
@@ -252,10 +254,13 @@ mod tests {
             claims: Nullable::Null,
             ..Default::default()
         };
-        let r = create_request(&cfg(), &p).unwrap();
+        let r = create_request::<SerdeJson>(&cfg(), &p).unwrap();
         assert_eq!(r.body.as_deref(), Some(r#"{"seconds_until_expiration":null,"claims":null}"#));
         let frac = CreateTokenParams { seconds_until_expiration: Nullable::Value(1.5), ..Default::default() };
-        assert_eq!(create_request(&cfg(), &frac).unwrap().body.as_deref(), Some(r#"{"seconds_until_expiration":1.5}"#));
+        assert_eq!(
+            create_request::<SerdeJson>(&cfg(), &frac).unwrap().body.as_deref(),
+            Some(r#"{"seconds_until_expiration":1.5}"#)
+        );
     }
 
     #[test]
@@ -263,7 +268,7 @@ mod tests {
         for secs in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e19, 9007199254740992.0] {
             let p = CreateTokenParams { seconds_until_expiration: Nullable::Value(secs), ..Default::default() };
             assert!(matches!(
-                create_request(&cfg(), &p),
+                create_request::<SerdeJson>(&cfg(), &p),
                 Err(Error::InvalidArgument { field: "secondsUntilExpiration", .. })
             ));
         }
@@ -273,11 +278,11 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            create_request(&cfg(), &p),
+            create_request::<SerdeJson>(&cfg(), &p),
             Err(Error::InvalidArgument { field: "minRemainingTtlSeconds", .. })
         ));
         let no_key = Config::default();
-        assert!(matches!(create_request(&no_key, &CreateTokenParams::default()), Err(Error::MissingKey)));
+        assert!(matches!(create_request::<SerdeJson>(&no_key, &CreateTokenParams::default()), Err(Error::MissingKey)));
     }
 
     #[test]
@@ -312,7 +317,9 @@ mod tests {
 
     #[test]
     fn revoke_checks_the_id_and_always_sends_an_object() {
-        let r = revoke_request(&cfg(), &RevokeTokenParams { m2m_token_id: MT.into(), ..Default::default() }).unwrap();
+        let r =
+            revoke_request::<SerdeJson>(&cfg(), &RevokeTokenParams { m2m_token_id: MT.into(), ..Default::default() })
+                .unwrap();
         assert_eq!(r.url, format!("http://127.0.0.1:9/v1/m2m_tokens/{MT}/revoke"));
         assert_eq!(r.body.as_deref(), Some("{}"));
         let with_reason = RevokeTokenParams {
@@ -321,31 +328,40 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            revoke_request(&cfg(), &with_reason).unwrap().body.as_deref(),
+            revoke_request::<SerdeJson>(&cfg(), &with_reason).unwrap().body.as_deref(),
             Some(r#"{"revocation_reason":"rotated \"x\""}"#)
         );
         let null_reason =
             RevokeTokenParams { m2m_token_id: MT.into(), revocation_reason: Nullable::Null, ..Default::default() };
         assert_eq!(
-            revoke_request(&cfg(), &null_reason).unwrap().body.as_deref(),
+            revoke_request::<SerdeJson>(&cfg(), &null_reason).unwrap().body.as_deref(),
             Some(r#"{"revocation_reason":null}"#)
         );
         for bad in ["../verify", "mt_123", "mt_f7f0ba8c3b4843ce7d85fcdd5e71853e/../../x"] {
             let p = RevokeTokenParams { m2m_token_id: bad.into(), ..Default::default() };
-            assert!(matches!(revoke_request(&cfg(), &p), Err(Error::InvalidArgument { field: "m2mTokenId", .. })));
+            assert!(matches!(
+                revoke_request::<SerdeJson>(&cfg(), &p),
+                Err(Error::InvalidArgument { field: "m2mTokenId", .. })
+            ));
         }
     }
 
     #[test]
     fn verify_puts_the_token_in_the_body_only() {
         let p = VerifyTokenParams { token: "mt_secret_value".into(), machine_secret_key: None };
-        let r = verify_request(&cfg(), &p).unwrap();
+        let r = verify_request::<SerdeJson>(&cfg(), &p).unwrap();
         assert_eq!(r.body.as_deref(), Some(r#"{"token":"mt_secret_value"}"#));
         assert!(!r.url.contains("mt_secret_value"));
         let empty = VerifyTokenParams { token: "".into(), machine_secret_key: None };
-        assert!(matches!(verify_request(&cfg(), &empty), Err(Error::InvalidArgument { field: "token", .. })));
+        assert!(matches!(
+            verify_request::<SerdeJson>(&cfg(), &empty),
+            Err(Error::InvalidArgument { field: "token", .. })
+        ));
         let huge = VerifyTokenParams { token: "m".repeat(MAX_TOKEN_BYTES + 1).into(), machine_secret_key: None };
-        assert!(matches!(verify_request(&cfg(), &huge), Err(Error::InvalidArgument { field: "token", .. })));
+        assert!(matches!(
+            verify_request::<SerdeJson>(&cfg(), &huge),
+            Err(Error::InvalidArgument { field: "token", .. })
+        ));
     }
 
     fn resp(status: u16, ct: &str, body: &str) -> HttpResponse {
@@ -356,8 +372,11 @@ mod tests {
     fn decoding_rejects_what_is_not_a_token() {
         let ok = r#"{"object":"machine_to_machine_token","id":"mt_1","subject":"mch_1","revoked":false,"expired":false,
             "expiration":null,"last_used_at":null,"created_at":1,"updated_at":1,"revocation_reason":null}"#;
-        assert!(decode_token(&resp(200, "application/json; charset=utf-8", ok), false).is_ok());
-        assert!(matches!(decode_token(&resp(201, "application/json", ok), true), Err(Error::InvalidResponse { .. })));
+        assert!(decode_token::<SerdeJson>(&resp(200, "application/json; charset=utf-8", ok), false).is_ok());
+        assert!(matches!(
+            decode_token::<SerdeJson>(&resp(201, "application/json", ok), true),
+            Err(Error::InvalidResponse { .. })
+        ));
         for (ct, body) in [
             ("text/html", ok),
             ("application/json", "{"),
@@ -369,11 +388,14 @@ mod tests {
             ("application/json", "[]"),
             ("application/json", ""),
         ] {
-            assert!(matches!(decode_token(&resp(200, ct, body), false), Err(Error::InvalidResponse { .. })), "{body}");
+            assert!(
+                matches!(decode_token::<SerdeJson>(&resp(200, ct, body), false), Err(Error::InvalidResponse { .. })),
+                "{body}"
+            );
         }
         let list = r#"{"m2m_tokens":[],"total_count":0}"#;
-        assert_eq!(decode_list(&resp(200, "application/json", list)).unwrap().total_count, 0);
-        assert!(decode_list(&resp(200, "application/json", r#"{"data":[]}"#)).is_err());
+        assert_eq!(decode_list::<SerdeJson>(&resp(200, "application/json", list)).unwrap().total_count, 0);
+        assert!(decode_list::<SerdeJson>(&resp(200, "application/json", r#"{"data":[]}"#)).is_err());
     }
 
     #[test]
@@ -381,7 +403,7 @@ mod tests {
         let body = r#"{"errors":[{"code":"form_param_invalid","message":"bad","long_message":"ak_machine is wrong","meta":{"param":"x"}}],"clerk_trace_id":"trace_1"}"#;
         let mut r = resp(422, "application/json", body);
         r.headers.push(("retry-after".into(), "7".into()));
-        let e = decode_error(&r, &["ak_machine"], 0.0);
+        let e = decode_error::<SerdeJson>(&r, &["ak_machine"], 0.0);
         assert_eq!(
             (e.status, e.code(), e.clerk_trace_id.as_deref(), e.retry_after),
             (422, "form_param_invalid", Some("trace_1"), Some(7))
@@ -390,10 +412,10 @@ mod tests {
         assert_eq!(e.errors[0].meta, Some(json!({"param":"x"})));
         let mut html = resp(502, "text/html", "<html>bad gateway</html>");
         html.headers.push(("cf-ray".into(), "ray123".into()));
-        let e = decode_error(&html, &[], 0.0);
+        let e = decode_error::<SerdeJson>(&html, &[], 0.0);
         assert_eq!((e.code(), e.clerk_trace_id.as_deref(), e.errors.len()), ("api_error", Some("ray123"), 0));
         html.headers.push(("clerk-trace-id".into(), "ct".into()));
-        assert_eq!(decode_error(&html, &[], 0.0).clerk_trace_id.as_deref(), Some("ct"));
+        assert_eq!(decode_error::<SerdeJson>(&html, &[], 0.0).clerk_trace_id.as_deref(), Some("ct"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod encoding;
 pub mod error;
 pub mod guard;
 pub mod http;
+pub mod json;
 pub mod model;
 pub mod reason;
 pub mod retry;

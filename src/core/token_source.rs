@@ -6,6 +6,7 @@ use crate::core::api::create_request;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::guard::cache::{digest_of, MIN_STORE_TTL_S};
+use crate::core::json::Json;
 use crate::core::model::{CreateTokenParams, M2MToken, Nullable, MAX_SAFE_INTEGER};
 use crate::core::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -116,8 +117,12 @@ pub fn backoff_ms(failures: u32) -> f64 {
 
 /// The key of a token source's entry in a shared store: a digest of what the mint sends — the API URL, the
 /// machine key and the options — and the margin; never the key itself.
-pub fn store_key(config: &Config, params: &CreateTokenParams, policy: &RefreshPolicy) -> Result<String, Error> {
-    let request = create_request(config, params)?;
+pub fn store_key<J: Json>(
+    config: &Config,
+    params: &CreateTokenParams,
+    policy: &RefreshPolicy,
+) -> Result<String, Error> {
+    let request = create_request::<J>(config, params)?;
     let margin = policy.refresh_before_s.map_or(String::new(), |m| m.to_string());
     let digest = digest_of(&[
         b"token-source",
@@ -141,7 +146,7 @@ struct StoredToken {
 }
 
 /// The store entry for `token` and the TTL to ask the store for; `None` when it is not worth keeping.
-pub fn stored_entry(token: &Secret, timing: Timing, now_ms: f64) -> Option<(String, u32)> {
+pub fn stored_entry<J: Json>(token: &Secret, timing: Timing, now_ms: f64) -> Option<(String, u32)> {
     let ttl_s = match timing.expires_at_ms {
         Some(expires) if expires <= now_ms => return None,
         Some(expires) => (((expires - now_ms) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S),
@@ -152,12 +157,12 @@ pub fn stored_entry(token: &Secret, timing: Timing, now_ms: f64) -> Option<(Stri
         expires_at: timing.expires_at_ms.map(|t| t.floor() as i64),
         refresh_at: timing.refresh_at_ms.map(|t| t.floor() as i64),
     };
-    serde_json::to_string(&entry).ok().map(|text| (text, ttl_s))
+    J::write(&entry).map(|text| (text, ttl_s))
 }
 
 /// Reads a store entry: a token that is still valid at `now_ms` and its timing; `None` for anything else.
-pub fn read_stored(text: &str, now_ms: f64) -> Option<(Secret, Timing)> {
-    let entry: StoredToken = serde_json::from_str(text).ok()?;
+pub fn read_stored<J: Json>(text: &str, now_ms: f64) -> Option<(Secret, Timing)> {
+    let entry: StoredToken = J::parse(text)?;
     let timing =
         Timing { expires_at_ms: entry.expires_at.map(|t| t as f64), refresh_at_ms: entry.refresh_at.map(|t| t as f64) };
     let usable = !entry.token.is_empty() && timing.freshness(now_ms) != Freshness::Dead;
@@ -182,6 +187,7 @@ pub fn should_retry(status: u16, body: Body, retried: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::SerdeJson;
 
     fn policy(lifetime: Option<f64>, margin: Option<f64>) -> RefreshPolicy {
         RefreshPolicy::new(&lifetime.map_or(Nullable::Absent, Nullable::Value), margin).unwrap()
@@ -251,23 +257,23 @@ mod tests {
         let cfg = Config { machine_secret_key: Some("ak_secret_value".into()), ..Config::default() };
         let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(60.0), ..Default::default() };
         let p = policy(Some(60.0), None);
-        let key = store_key(&cfg, &params, &p).unwrap();
+        let key = store_key::<SerdeJson>(&cfg, &params, &p).unwrap();
         assert!(key.starts_with("clerk-m2m-edge:v1:token:") && !key.contains("ak_secret"));
         let other = Config { machine_secret_key: Some("ak_other".into()), ..Config::default() };
-        assert_ne!(key, store_key(&other, &params, &p).unwrap(), "another machine, another entry");
-        assert_ne!(key, store_key(&cfg, &CreateTokenParams::default(), &p).unwrap(), "other options too");
+        assert_ne!(key, store_key::<SerdeJson>(&other, &params, &p).unwrap(), "another machine, another entry");
+        assert_ne!(key, store_key::<SerdeJson>(&cfg, &CreateTokenParams::default(), &p).unwrap(), "other options too");
 
         let t = Timing { expires_at_ms: Some(200_000.0), refresh_at_ms: Some(170_000.0) };
-        let (text, ttl) = stored_entry(&"mt_x".into(), t, 100_000.0).unwrap();
+        let (text, ttl) = stored_entry::<SerdeJson>(&"mt_x".into(), t, 100_000.0).unwrap();
         assert_eq!(ttl, 100);
-        let (token, timing) = read_stored(&text, 100_000.0).unwrap();
+        let (token, timing) = read_stored::<SerdeJson>(&text, 100_000.0).unwrap();
         assert_eq!((token.expose(), timing), ("mt_x", t));
-        assert!(read_stored(&text, 200_000.0).is_none(), "dead tokens are not read");
-        assert_eq!(stored_entry(&"mt_x".into(), t, 199_990.0).unwrap().1, MIN_STORE_TTL_S);
-        assert!(stored_entry(&"mt_x".into(), t, 200_000.0).is_none());
-        assert_eq!(stored_entry(&"mt_x".into(), Timing::NEVER, 0.0).unwrap().1, NEVER_EXPIRES_STORE_TTL_S);
+        assert!(read_stored::<SerdeJson>(&text, 200_000.0).is_none(), "dead tokens are not read");
+        assert_eq!(stored_entry::<SerdeJson>(&"mt_x".into(), t, 199_990.0).unwrap().1, MIN_STORE_TTL_S);
+        assert!(stored_entry::<SerdeJson>(&"mt_x".into(), t, 200_000.0).is_none());
+        assert_eq!(stored_entry::<SerdeJson>(&"mt_x".into(), Timing::NEVER, 0.0).unwrap().1, NEVER_EXPIRES_STORE_TTL_S);
         for junk in ["", "null", "{}", r#"{"token":""}"#, r#"{"token":"a","extra":1}"#, r#"{"token":5}"#] {
-            assert!(read_stored(junk, 0.0).is_none(), "{junk}");
+            assert!(read_stored::<SerdeJson>(junk, 0.0).is_none(), "{junk}");
         }
     }
 

@@ -11,6 +11,7 @@ use crate::core::model::{
 use crate::core::reason::Reason;
 use crate::core::retry::{retry_delay_ms, Failure};
 use crate::edge::http::FetchTransport;
+use crate::edge::json::EdgeJson;
 
 /// A Clerk M2M client for Rust (workers-rs) callers.
 ///
@@ -104,9 +105,9 @@ impl<T: Transport> Client<T> {
         params: &CreateTokenParams,
         all_headers: bool,
     ) -> Result<HttpInfo<M2MToken>, Error> {
-        let request = api::create_request(&self.config, params)?;
+        let request = api::create_request::<EdgeJson>(&self.config, params)?;
         let response = self.execute(Operation::Create, &request.with_all_headers(all_headers), None).await?;
-        with_info(api::decode_token(&response, true)?, response)
+        with_info(api::decode_token::<EdgeJson>(&response, true)?, response)
     }
 
     /// List (see [`Client::create`] for `all_headers`).
@@ -117,7 +118,7 @@ impl<T: Transport> Client<T> {
     ) -> Result<HttpInfo<TokenList>, Error> {
         let request = api::list_request(&self.config, params)?;
         let response = self.execute(Operation::List, &request.with_all_headers(all_headers), None).await?;
-        with_info(api::decode_list(&response)?, response)
+        with_info(api::decode_list::<EdgeJson>(&response)?, response)
     }
 
     /// Revoke (see [`Client::create`] for `all_headers`).
@@ -126,9 +127,9 @@ impl<T: Transport> Client<T> {
         params: &RevokeTokenParams,
         all_headers: bool,
     ) -> Result<HttpInfo<M2MToken>, Error> {
-        let request = api::revoke_request(&self.config, params)?;
+        let request = api::revoke_request::<EdgeJson>(&self.config, params)?;
         let response = self.execute(Operation::Revoke, &request.with_all_headers(all_headers), None).await?;
-        with_info(api::decode_token(&response, false)?, response)
+        with_info(api::decode_token::<EdgeJson>(&response, false)?, response)
     }
 
     /// Verify (see [`Client::create`] for `all_headers`).
@@ -137,12 +138,12 @@ impl<T: Transport> Client<T> {
         params: &VerifyTokenParams,
         all_headers: bool,
     ) -> Result<HttpInfo<M2MToken>, Error> {
-        let request = api::verify_request(&self.config, params)?.with_all_headers(all_headers);
+        let request = api::verify_request::<EdgeJson>(&self.config, params)?.with_all_headers(all_headers);
         let response = match self.execute(Operation::Verify, &request, Some(params.token.expose())).await {
             Err(Error::Api(e)) if e.status == 404 => return Err(Error::TokenInvalid { reason: Reason::TokenInvalid }),
             other => other?,
         };
-        let token = api::decode_token(&response, false)?;
+        let token = api::decode_token::<EdgeJson>(&response, false)?;
         if let Some(reason) = api::dead_token_reason(&token, self.transport.now_ms()) {
             return Err(Error::TokenInvalid { reason });
         }
@@ -163,7 +164,7 @@ impl<T: Transport> Client<T> {
             let (failure, error) = match self.transport.send(request, self.config.timeout_ms).await {
                 Ok(response) if response.is_success() => return Ok(response),
                 Ok(response) => {
-                    let api = api::decode_error(&response, &secrets, self.transport.now_ms());
+                    let api = api::decode_error::<EdgeJson>(&response, &secrets, self.transport.now_ms());
                     (Failure::Status(response.status, api.retry_after), Error::Api(api))
                 }
                 Err(TransportError::Network) => (Failure::Network, Error::Network),
@@ -377,7 +378,7 @@ pub(crate) mod tests {
             ..Config::default()
         };
         let params = VerifyTokenParams { token: token.into(), machine_secret_key: Some(key.into()) };
-        let request = api::verify_request(&cfg, &params).unwrap();
+        let request = api::verify_request::<EdgeJson>(&cfg, &params).unwrap();
         let echo = format!(
             r#"{{"errors":[{{"code":"c","message":"{token}","long_message":"{key}","meta":{{"k":"{key}"}}}}],"clerk_trace_id":"{token}"}}"#
         );

@@ -7,5 +7,6 @@ pub mod client;
 pub mod crypto;
 pub mod http;
 pub mod isolate;
+pub mod json;
 pub mod token_source;
 pub mod verifier;

@@ -13,6 +13,7 @@ use crate::core::token_source::{
 };
 use crate::edge::client::Client;
 use crate::edge::http::{bearer_init, discard, send_plain, FetchTransport, Outgoing};
+use crate::edge::json::EdgeJson;
 use crate::edge::verifier::{NoStore, SharedStore};
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
@@ -167,7 +168,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         share_in_flight: bool,
     ) -> Result<Self, Error> {
         let policy = RefreshPolicy::new(&params.seconds_until_expiration, refresh_before_seconds)?;
-        let store_key = store_key(client.config(), &params, &policy)?;
+        let store_key = store_key::<EdgeJson>(client.config(), &params, &policy)?;
         Ok(TokenSource {
             client,
             params,
@@ -275,7 +276,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         if let Some(store) = &self.store {
             if let Some(text) = store.get(&self.store_key).await {
                 let now = self.now();
-                if let Some((token, timing)) = read_stored(&text, now) {
+                if let Some((token, timing)) = read_stored::<EdgeJson>(&text, now) {
                     let given_up = self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
                     if timing.freshness(now) == Freshness::Fresh && !given_up {
                         return Ok(Held::new(token, timing));
@@ -288,7 +289,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         let timing = self.policy.timing(&minted, now);
         let token = minted.token.ok_or(Error::InvalidResponse { detail: "the created token is missing" })?;
         if let Some(store) = &self.store {
-            if let Some((text, ttl_seconds)) = stored_entry(&token, timing, now) {
+            if let Some((text, ttl_seconds)) = stored_entry::<EdgeJson>(&token, timing, now) {
                 store.put(&self.store_key, text, ttl_seconds).await;
             }
         }

@@ -18,6 +18,7 @@ use crate::core::model::{M2MToken, TokenFormat, VerifyTokenParams};
 use crate::core::reason::Reason;
 use crate::core::secret::Secret;
 use crate::edge::client::Client;
+use crate::edge::json::EdgeJson;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -209,7 +210,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         token: &str,
         store: Option<&S>,
     ) -> Result<Result<Rc<Identity>, Rejection>, Error> {
-        let kind = match token::classify(token) {
+        let kind = match token::classify::<EdgeJson>(token) {
             Ok(kind) => kind,
             Err(reason) => return Ok(Err(reason.into())),
         };
@@ -280,7 +281,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         api::check_token_argument(token)?;
         let text = token.expose();
         if !text.starts_with("mt_") && text.contains('.') {
-            let kind = token::classify(text).map_err(|reason| Error::TokenInvalid { reason })?;
+            let kind = token::classify::<EdgeJson>(text).map_err(|reason| Error::TokenInvalid { reason })?;
             if let (TokenKind::Jwt(jwt), true) = (&kind, self.can_verify(&kind)) {
                 return self.verify_jwt(jwt).await.map_err(|failure| match failure {
                     Failure::Reject(reason) => Error::TokenInvalid { reason },
@@ -351,7 +352,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
     async fn fetch_jwks(&self) -> Result<(), Failure> {
         let request = api::jwks_request(self.client.config()).map_err(Failure::Upstream)?;
         let response = self.client.execute(Operation::Jwks, &request, None).await.map_err(Failure::Upstream)?;
-        let keys = parse_jwks(&response.body).map_err(Failure::Upstream)?;
+        let keys = parse_jwks::<EdgeJson>(&response.body).map_err(Failure::Upstream)?;
         let now = self.now();
         let mut state = self.state.borrow_mut();
         state.jwks.retain(|e| e.context != self.jwks_context);
@@ -366,7 +367,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         let Some(until) = cache_until(&verdict, now, &self.settings) else { return };
         self.state.borrow_mut().results.insert(key, verdict.clone(), until);
         if let Some(store) = store {
-            if let Some((entry, ttl_s)) = stored_entry(&verdict, until, now) {
+            if let Some((entry, ttl_s)) = stored_entry::<EdgeJson>(&verdict, until, now) {
                 store.put(&store_key(&key), entry, ttl_s).await;
             }
         }
@@ -374,7 +375,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
 
     async fn read_shared<S: SharedStore>(&self, store: Option<&S>, key: &Digest, now: f64) -> Option<Verdict> {
         let text = store?.get(&store_key(key)).await?;
-        let (verdict, until) = read_stored(&text, now)?;
+        let (verdict, until) = read_stored::<EdgeJson>(&text, now)?;
         self.state.borrow_mut().results.insert(*key, verdict.clone(), until);
         Some(verdict)
     }

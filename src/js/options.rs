@@ -4,8 +4,10 @@
 use crate::core::config::{Config, MACHINE_ID_SHAPE, TOKEN_ID_SHAPE};
 use crate::core::error::Error;
 use crate::core::guard::GuardSettings;
+use crate::core::json::Json;
 use crate::core::model::Nullable;
 use crate::core::secret::Secret;
+use crate::edge::json::EdgeJson;
 use crate::js::store::JsCacheStore;
 use js_sys::{Array, Function, Object, Reflect, JSON};
 use serde::de::DeserializeOwned;
@@ -100,7 +102,7 @@ pub(crate) fn claims(options: &JsValue) -> Result<Nullable<serde_json::Value>, E
         return Ok(Nullable::Null);
     }
     let text = JSON::stringify(&value).ok().and_then(|s| s.as_string()).ok_or(invalid("claims"))?;
-    serde_json::from_str(&text).map(Nullable::Value).map_err(|_| invalid("claims"))
+    EdgeJson::parse(&text).map(Nullable::Value).ok_or(invalid("claims"))
 }
 
 /// The options that configure a client (`new ClerkM2M(o)`), which `verifyRequest` also takes.

@@ -4,6 +4,7 @@
 
 use super::outcome::Identity;
 use super::GuardSettings;
+use crate::core::json::Json;
 use crate::core::reason::Reason;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -70,7 +71,7 @@ struct StoredVerdict {
 }
 
 /// The store entry for `verdict`, live until `until_ms`, and the TTL to ask the store for.
-pub fn stored_entry(verdict: &Verdict, until_ms: f64, now_ms: f64) -> Option<(String, u32)> {
+pub fn stored_entry<J: Json>(verdict: &Verdict, until_ms: f64, now_ms: f64) -> Option<(String, u32)> {
     let entry = StoredVerdict {
         until: until_ms.ceil() as i64,
         identity: match verdict {
@@ -83,12 +84,12 @@ pub fn stored_entry(verdict: &Verdict, until_ms: f64, now_ms: f64) -> Option<(St
         },
     };
     let ttl_s = (((until_ms - now_ms) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S);
-    serde_json::to_string(&entry).ok().map(|text| (text, ttl_s))
+    J::write(&entry).map(|text| (text, ttl_s))
 }
 
 /// Reads a store entry: the verdict and its deadline, or `None` when the entry is not one of ours or has passed.
-pub fn read_stored(text: &str, now_ms: f64) -> Option<(Verdict, f64)> {
-    let entry: StoredVerdict = serde_json::from_str(text).ok()?;
+pub fn read_stored<J: Json>(text: &str, now_ms: f64) -> Option<(Verdict, f64)> {
+    let entry: StoredVerdict = J::parse(text)?;
     let verdict = match (entry.identity, entry.reason) {
         (Some(identity), None) => Verdict::Accepted(Rc::new(identity)),
         (None, Some(reason)) => Verdict::Rejected(reason),
@@ -246,6 +247,7 @@ impl<V: Clone> TtlLru<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::SerdeJson;
     use crate::core::model::TokenFormat;
 
     fn identity(expiration: Option<i64>) -> Rc<Identity> {
@@ -272,17 +274,17 @@ mod tests {
 
     #[test]
     fn store_entries_round_trip_and_carry_their_deadline() {
-        let (text, ttl) = stored_entry(&Verdict::Accepted(identity(None)), 31_000.5, 1000.0).unwrap();
+        let (text, ttl) = stored_entry::<SerdeJson>(&Verdict::Accepted(identity(None)), 31_000.5, 1000.0).unwrap();
         assert_eq!(ttl, MIN_STORE_TTL_S);
-        let (verdict, until) = read_stored(&text, 1000.0).unwrap();
+        let (verdict, until) = read_stored::<SerdeJson>(&text, 1000.0).unwrap();
         assert!(
             matches!(verdict, Verdict::Accepted(ref i) if i.subject == "mch_1" && i.claims == identity(None).claims)
         );
         assert_eq!(until, 31_001.0);
-        assert!(read_stored(&text, 31_001.0).is_none(), "past its own deadline");
-        let (text, _) = stored_entry(&Verdict::Rejected(Reason::TokenRevoked), 600_000.0, 0.0).unwrap();
+        assert!(read_stored::<SerdeJson>(&text, 31_001.0).is_none(), "past its own deadline");
+        let (text, _) = stored_entry::<SerdeJson>(&Verdict::Rejected(Reason::TokenRevoked), 600_000.0, 0.0).unwrap();
         assert_eq!(text, r#"{"until":600000,"reason":"token-revoked"}"#);
-        assert!(matches!(read_stored(&text, 0.0), Some((Verdict::Rejected(Reason::TokenRevoked), _))));
+        assert!(matches!(read_stored::<SerdeJson>(&text, 0.0), Some((Verdict::Rejected(Reason::TokenRevoked), _))));
         for bad in [
             "",
             "{}",
@@ -290,7 +292,7 @@ mod tests {
             r#"{"until":1e15,"reason":"nope"}"#,
             r#"{"until":1e15,"reason":"token-invalid","x":1}"#,
         ] {
-            assert!(read_stored(bad, 0.0).is_none(), "{bad}");
+            assert!(read_stored::<SerdeJson>(bad, 0.0).is_none(), "{bad}");
         }
         assert_eq!(store_key(&[0xab; 32]), format!("clerk-m2m-edge:v1:{}", "ab".repeat(32)));
     }

@@ -5,6 +5,7 @@
 use super::jwt::Alg;
 use crate::core::encoding::pem_body_decode;
 use crate::core::error::Error;
+use crate::core::json::Json;
 use serde::Deserialize;
 
 /// How long a fetched JWKS is trusted.
@@ -36,13 +37,12 @@ struct KeyKind {
 }
 
 /// The RSA signature keys of a JWKS document; other key types (and keys missing `n` or `e`) are ignored.
-pub fn parse_jwks(body: &str) -> Result<Vec<RsaJwk>, Error> {
+pub fn parse_jwks<J: Json>(body: &str) -> Result<Vec<RsaJwk>, Error> {
     #[derive(Deserialize)]
     struct Jwks {
         keys: Vec<serde_json::Value>,
     }
-    let doc: Jwks =
-        serde_json::from_str(body).map_err(|_| Error::InvalidResponse { detail: "the JWKS is not a key set" })?;
+    let doc: Jwks = J::parse(body).ok_or(Error::InvalidResponse { detail: "the JWKS is not a key set" })?;
     Ok(doc
         .keys
         .into_iter()
@@ -143,6 +143,7 @@ pub fn parse_pem_public_key(pem: &str) -> Result<Vec<u8>, Error> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::core::json::SerdeJson;
 
     /// A 2048-bit RSA public key (SPKI PEM) whose private half signs the fixtures of the guard's tests.
     pub const TEST_PUBLIC_PEM: &str = include_str!("../../../tests/fixtures/test-rsa-public.pem");
@@ -157,11 +158,11 @@ pub(crate) mod tests {
             {"kid":"ins_2","kty":"EC","crv":"P-256","x":"a","y":"b"},{"kid":"ins_3","kty":"RSA","use":"enc","n":"a","e":"b"},
             {"kid":"ins_4","kty":"RSA"},{"kid":"ins_5","kty":"oct","k":"secret"},{"kid":6,"kty":"RSA","n":"a","e":"b"},
             "not a key"]}"#;
-        let keys = parse_jwks(body).unwrap();
+        let keys = parse_jwks::<SerdeJson>(body).unwrap();
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].kid.as_deref(), Some("ins_1"));
-        assert!(parse_jwks("{}").is_err() && parse_jwks("<html>").is_err());
-        assert!(parse_jwks(r#"{"keys":[]}"#).unwrap().is_empty());
+        assert!(parse_jwks::<SerdeJson>("{}").is_err() && parse_jwks::<SerdeJson>("<html>").is_err());
+        assert!(parse_jwks::<SerdeJson>(r#"{"keys":[]}"#).unwrap().is_empty());
     }
 
     #[test]

@@ -2,12 +2,11 @@
 //! check. Pure: the signature itself is checked by the edge's WebCrypto.
 
 use crate::core::encoding::base64url_decode;
+use crate::core::json::Json;
 use crate::core::model::M2MToken;
 use crate::core::reason::Reason;
-use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
-use std::fmt;
 
 /// The `cat` header of Clerk's M2M JWTs. Older tokens carry none.
 pub const M2M_CATEGORY: &str = "cl_B7d4PD333AAA";
@@ -54,34 +53,6 @@ impl Alg {
             Alg::Rs384 => "SHA-384",
             Alg::Rs512 => "SHA-512",
         }
-    }
-}
-
-/// A JSON object whose member names are all distinct: two parsers must never disagree on what a signed header
-/// or claim set says, so a duplicate name (at the top level) makes the token malformed. Arrays and other values
-/// are refused too.
-#[derive(Debug)]
-pub struct StrictObject(pub Map<String, Value>);
-
-impl<'de> Deserialize<'de> for StrictObject {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> Visitor<'de> for Members {
-            type Value = StrictObject;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object without duplicate member names")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrictObject, A::Error> {
-                let mut members = Map::new();
-                while let Some((name, value)) = access.next_entry::<String, Value>()? {
-                    if members.insert(name, value).is_some() {
-                        return Err(serde::de::Error::custom("duplicate member name"));
-                    }
-                }
-                Ok(StrictObject(members))
-            }
-        }
-        d.deserialize_map(Members)
     }
 }
 
@@ -185,22 +156,24 @@ pub struct DecodedJwt {
     pub signature: Vec<u8>,
 }
 
-fn strict_object(part: &str) -> Option<Map<String, Value>> {
-    let text = String::from_utf8(base64url_decode(part)?).ok()?;
-    serde_json::from_str::<StrictObject>(&text).ok().map(|o| o.0)
+fn object<J: Json>(part: &str) -> Option<Map<String, Value>> {
+    J::parse_object(&String::from_utf8(base64url_decode(part)?).ok()?)
 }
 
 /// Splits and decodes a compact JWS. Anything that is not three base64url parts holding a JSON object header
-/// (with a string `alg`) and a JSON object payload, each without duplicate names, is [`Reason::TokenMalformed`].
-pub fn decode(token: &str) -> Result<DecodedJwt, Reason> {
+/// (with a string `alg`) and a JSON object payload is [`Reason::TokenMalformed`]. A member name given twice reads
+/// as its last occurrence, as `JSON.parse` (and so `@clerk/backend` and jose) reads it: the header only picks an
+/// allowed algorithm and a key, and the payload is only believed once Clerk's signature over these very bytes
+/// verified (SECURITY.md).
+pub fn decode<J: Json>(token: &str) -> Result<DecodedJwt, Reason> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Reason::TokenMalformed);
     };
-    let header = strict_object(h)
+    let header = object::<J>(h)
         .and_then(|members| Header::deserialize(Value::Object(members)).ok())
         .ok_or(Reason::TokenMalformed)?;
-    let payload = strict_object(p).map(Payload::from_members).ok_or(Reason::TokenMalformed)?;
+    let payload = object::<J>(p).map(Payload::from_members).ok_or(Reason::TokenMalformed)?;
     let signature = base64url_decode(s).ok_or(Reason::TokenMalformed)?;
     Ok(DecodedJwt { header, payload, signing_input: [h, ".", p].concat(), signature })
 }
@@ -265,6 +238,7 @@ pub fn to_token(payload: &Payload) -> M2MToken {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::core::json::SerdeJson;
     use serde_json::json;
 
     pub use crate::core::encoding::base64url_encode as b64url;
@@ -295,11 +269,11 @@ pub(crate) mod tests {
     }
 
     fn payload(overrides: &[(&str, &str)]) -> Payload {
-        decode(&unsigned_jwt(r#"{"alg":"RS256"}"#, &claims_json(overrides))).unwrap().payload
+        decode::<SerdeJson>(&unsigned_jwt(r#"{"alg":"RS256"}"#, &claims_json(overrides))).unwrap().payload
     }
 
     fn header(text: &str) -> Header {
-        decode(&unsigned_jwt(text, r#"{"sub":"mch_x"}"#)).unwrap().header
+        decode::<SerdeJson>(&unsigned_jwt(text, r#"{"sub":"mch_x"}"#)).unwrap().header
     }
 
     #[test]
@@ -340,7 +314,8 @@ pub(crate) mod tests {
         for (overrides, reason) in cases {
             assert_eq!(check_claims(&payload(overrides), NOW, 5000.0), Err(reason), "{overrides:?}");
         }
-        let no_exp = decode(&unsigned_jwt(r#"{"alg":"RS256"}"#, &format!(r#"{{"sub":"{MCH}"}}"#))).unwrap().payload;
+        let no_exp =
+            decode::<SerdeJson>(&unsigned_jwt(r#"{"alg":"RS256"}"#, &format!(r#"{{"sub":"{MCH}"}}"#))).unwrap().payload;
         assert_eq!(check_claims(&no_exp, NOW, 5000.0), Err(Reason::TokenInvalid));
         // Skew: 4 s past exp is tolerated with 5 s of skew, 6 s is not.
         let p = payload(&[]);
@@ -357,7 +332,7 @@ pub(crate) mod tests {
         // Overflowing exponents and magnitudes: not a number JSON can hold, so the token is malformed.
         for nbf in ["123456789012345678901234e2147483647", "1e400", "-1e400"] {
             let token = unsigned_jwt(r#"{"alg":"RS256"}"#, &claims_json(&[("nbf", nbf)]));
-            assert_eq!(decode(&token).unwrap_err(), Reason::TokenMalformed, "{nbf}");
+            assert_eq!(decode::<SerdeJson>(&token).unwrap_err(), Reason::TokenMalformed, "{nbf}");
         }
         // Underflow reads as 0 (not NaN), and an exponent that overflows `i32` does not panic.
         assert_eq!(payload(&[("nbf", "0e500")]).nbf, NumericDate::Seconds(0.0));
@@ -385,12 +360,18 @@ pub(crate) mod tests {
             format!("{}.{good_payload}.c2ln", b64url(br#"["RS256"]"#)),
             format!("{}.{good_payload}.c2ln", b64url(br#"{"alg":5}"#)),
             format!("{good_header}.{}.c2ln", b64url(b"[1,2]")),
-            format!("{good_header}.{}.c2ln", b64url(format!(r#"{{"sub":"{MCH}","sub":"user_1"}}"#).as_bytes())),
-            format!("{good_header}.{}.c2ln", b64url(format!(r#"{{"sub":"{MCH}","role":1,"role":2}}"#).as_bytes())),
-            format!("{}.{good_payload}.c2ln", b64url(br#"{"alg":"RS256","alg":"none"}"#)),
+            format!("{good_header}.{}.c2ln", b64url(b"\"mch_1\"")),
         ] {
-            assert_eq!(decode(&bad).unwrap_err(), Reason::TokenMalformed, "{bad}");
+            assert_eq!(decode::<SerdeJson>(&bad).unwrap_err(), Reason::TokenMalformed, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_member_given_twice_reads_as_its_last_occurrence_as_json_parse_reads_it() {
+        let twice = format!(r#"{{"sub":"user_1","sub":"{MCH}","role":1,"role":2,"exp":1}}"#);
+        let decoded = decode::<SerdeJson>(&unsigned_jwt(r#"{"alg":"none","alg":"RS256"}"#, &twice)).unwrap();
+        assert_eq!((decoded.header.alg.as_str(), decoded.payload.sub.as_str()), ("RS256", MCH));
+        assert_eq!(decoded.payload.claims.unwrap()["role"], 2);
     }
 
     #[test]

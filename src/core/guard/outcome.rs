@@ -1,6 +1,7 @@
 //! What the guard decides: a verified machine identity, or a rejection with everything a response needs
 //! (status, JSON body, `WWW-Authenticate` as RFC 6750 §3 describes, `Retry-After`). Pure.
 
+use crate::core::json::Json;
 use crate::core::model::{M2MToken, TokenFormat};
 use crate::core::reason::Reason;
 use serde::{Deserialize, Serialize};
@@ -66,9 +67,14 @@ impl Rejection {
         self.reason.status()
     }
 
-    /// `{"error":"<reason>","message":"…"}`.
-    pub fn body(&self) -> String {
-        serde_json::json!({ "error": self.reason.as_str(), "message": self.reason.message() }).to_string()
+    /// `{"error":"<reason>","message":"…"}` written by `J` (the edge's `Rejection::body` picks the runtime's).
+    pub fn body_in<J: Json>(&self) -> String {
+        #[derive(Serialize)]
+        struct Body {
+            error: &'static str,
+            message: &'static str,
+        }
+        J::write(&Body { error: self.reason.as_str(), message: self.reason.message() }).unwrap_or_default()
     }
 
     /// The `WWW-Authenticate` challenge for 401 and 403 (RFC 6750 §3): no error code when no token was sent
@@ -122,7 +128,7 @@ mod tests {
     #[test]
     fn bodies_are_json_for_every_reason() {
         for reason in crate::core::reason::ALL {
-            let text = Rejection::from(reason).body();
+            let text = Rejection::from(reason).body_in::<crate::core::json::SerdeJson>();
             let body: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(body, serde_json::json!({ "error": reason.as_str(), "message": reason.message() }));
         }

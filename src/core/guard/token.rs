@@ -2,6 +2,7 @@
 //! something this guard must refuse. Pure.
 
 use super::jwt::{self, DecodedJwt};
+use crate::core::json::Json;
 use crate::core::reason::Reason;
 
 /// A token the guard can verify.
@@ -18,7 +19,7 @@ pub enum TokenKind {
 const OTHER_KINDS: [&str; 5] = ["ak_", "oat_", "sk_", "pk_", "ck_"];
 
 /// Classifies a bearer token (already checked by [`super::header::bearer_token`]).
-pub fn classify(token: &str) -> Result<TokenKind, Reason> {
+pub fn classify<J: Json>(token: &str) -> Result<TokenKind, Reason> {
     if let Some(rest) = token.strip_prefix("mt_") {
         let ok = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         return if ok { Ok(TokenKind::Opaque) } else { Err(Reason::TokenMalformed) };
@@ -27,7 +28,7 @@ pub fn classify(token: &str) -> Result<TokenKind, Reason> {
         return Err(Reason::TokenTypeMismatch);
     }
     if token.contains('.') {
-        let decoded = jwt::decode(token)?;
+        let decoded = jwt::decode::<J>(token)?;
         return if decoded.payload.sub.starts_with("mch_") {
             Ok(TokenKind::Jwt(Box::new(decoded)))
         } else {
@@ -41,16 +42,17 @@ pub fn classify(token: &str) -> Result<TokenKind, Reason> {
 mod tests {
     use super::*;
     use crate::core::guard::jwt::tests::unsigned_jwt;
+    use crate::core::json::SerdeJson;
 
     #[test]
     fn kinds() {
-        assert!(matches!(classify("mt_Abc123_-x"), Ok(TokenKind::Opaque)));
+        assert!(matches!(classify::<SerdeJson>("mt_Abc123_-x"), Ok(TokenKind::Opaque)));
         let m2m = unsigned_jwt(r#"{"alg":"RS256"}"#, r#"{"sub":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","exp":1}"#);
-        assert!(matches!(classify(&m2m), Ok(TokenKind::Jwt(_))));
+        assert!(matches!(classify::<SerdeJson>(&m2m), Ok(TokenKind::Jwt(_))));
         let session = unsigned_jwt(r#"{"alg":"RS256"}"#, r#"{"sub":"user_2abc","exp":1}"#);
-        assert_eq!(classify(&session).unwrap_err(), Reason::TokenTypeMismatch);
+        assert_eq!(classify::<SerdeJson>(&session).unwrap_err(), Reason::TokenTypeMismatch);
         let no_sub = unsigned_jwt(r#"{"alg":"RS256"}"#, r#"{"exp":1}"#);
-        assert_eq!(classify(&no_sub).unwrap_err(), Reason::TokenTypeMismatch);
+        assert_eq!(classify::<SerdeJson>(&no_sub).unwrap_err(), Reason::TokenTypeMismatch);
         for (token, reason) in [
             ("mt_", Reason::TokenMalformed),
             ("mt_abc.def", Reason::TokenMalformed),
@@ -63,7 +65,7 @@ mod tests {
             ("a.b.c", Reason::TokenMalformed),
             ("a.b.c.d", Reason::TokenMalformed),
         ] {
-            assert_eq!(classify(token).unwrap_err(), reason, "{token}");
+            assert_eq!(classify::<SerdeJson>(token).unwrap_err(), reason, "{token}");
         }
     }
 }

@@ -1,0 +1,85 @@
+//! JSON text ⇄ serde types, as a trait the core's decoders are generic over: the edge answers it with the
+//! runtime's own `JSON.parse`/`JSON.stringify` through serde-wasm-bindgen (no JSON parser in the wasm), native
+//! builds and tests with serde_json ([`SerdeJson`]). Owns only that choice; must not know JSON's syntax.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The deepest nesting of arrays and objects a document may have (serde_json refuses a 128th level). The edge checks it
+/// before `JSON.parse`, so that a hostile document cannot exhaust the wasm's stack as it is converted.
+pub const MAX_DEPTH: usize = 127;
+
+/// True when `text` nests arrays and objects at most [`MAX_DEPTH`] deep (brackets inside strings do not count).
+/// A check around the parser, not a parser: the document is still read by the codec, which refuses bad JSON.
+pub fn within_depth(text: &str) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for byte in text.bytes() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'[' | b'{' if !in_string => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return false;
+                }
+            }
+            b']' | b'}' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// A JSON codec: text to a serde type and back. Both answer `None` for anything they cannot read or write.
+///
+/// Both read a duplicate member name as its last occurrence (as `JSON.parse` does) and fractions as correctly
+/// rounded doubles. The runtime's reads every number as a JS number (`5.0` is the integer 5, `1e400` is not a
+/// finite number); integer fields take only integers within ±(2^53 − 1) either way (see `model::SafeInt`).
+pub trait Json {
+    /// Reads `text` as a `T`.
+    fn parse<T: DeserializeOwned>(text: &str) -> Option<T>;
+    /// Writes `value` as compact JSON text.
+    fn write<T: Serialize + ?Sized>(value: &T) -> Option<String>;
+
+    /// Reads `text` as a JSON object (arrays, strings and other values are refused).
+    fn parse_object(text: &str) -> Option<Map<String, Value>> {
+        match Self::parse::<Value>(text)? {
+            Value::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+}
+
+/// serde_json: the codec of native builds (the core's tests, the fuzz targets, the property tests).
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SerdeJson;
+
+impl Json for SerdeJson {
+    fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
+        serde_json::from_str(text).ok()
+    }
+
+    fn write<T: Serialize + ?Sized>(value: &T) -> Option<String> {
+        serde_json::to_string(value).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings_only() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(within_depth(&nested(MAX_DEPTH)) && !within_depth(&nested(MAX_DEPTH + 1)));
+        assert!(within_depth(&format!(r#"{{"a":"{}"}}"#, "[".repeat(1000))), "brackets in a string");
+        assert!(within_depth(&format!(r#"["\\\"{}"]"#, "[".repeat(1000))), "an escaped quote does not end it");
+        assert!(!within_depth(&format!(r#"["\\\\",{}]"#, "{".repeat(200))), "an escaped backslash does");
+        // serde_json refuses the same documents: both codecs answer alike.
+        assert!(SerdeJson::parse::<Value>(&nested(MAX_DEPTH + 1)).is_none());
+        assert!(SerdeJson::parse::<Value>(&nested(MAX_DEPTH)).is_some());
+    }
+}
