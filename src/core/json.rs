@@ -1,13 +1,14 @@
 //! JSON text ⇄ serde types, as a trait the core's decoders are generic over: the edge answers it with the
 //! runtime's own `JSON.parse`/`JSON.stringify` through serde-wasm-bindgen (no JSON parser in the wasm), native
-//! builds and tests with serde_json ([`SerdeJson`]). Owns only that choice; must not know JSON's syntax.
+//! builds and tests with serde_json ([`SerdeJson`]). Owns that seam and the nesting bound checked around the
+//! runtime's parser; must not parse or write JSON itself.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The deepest nesting of arrays and objects a document may have (serde_json refuses a 128th level). The edge checks it
-/// before `JSON.parse`, so that a hostile document cannot exhaust the wasm's stack as it is converted.
+/// The deepest nesting of arrays and objects a document may have (serde_json refuses a 128th level). The edge
+/// checks it before `JSON.parse`, so that a hostile document cannot exhaust the wasm's stack as it is converted.
 pub const MAX_DEPTH: usize = 127;
 
 /// True when `text` nests arrays and objects at most [`MAX_DEPTH`] deep (brackets inside strings do not count).
@@ -34,9 +35,11 @@ pub fn within_depth(text: &str) -> bool {
 
 /// A JSON codec: text to a serde type and back. Both answer `None` for anything they cannot read or write.
 ///
-/// Both read a duplicate member name as its last occurrence (as `JSON.parse` does) and fractions as correctly
-/// rounded doubles. The runtime's reads every number as a JS number (`5.0` is the integer 5, `1e400` is not a
-/// finite number); integer fields take only integers within ±(2^53 − 1) either way (see `model::SafeInt`).
+/// A JSON object read as a map (`Value`, `Map`) keeps the last occurrence of a repeated member name, as
+/// `JSON.parse` does (serde_json refuses a repeated *field* of a derived struct; the runtime's never sees one).
+/// Both read fractions as correctly rounded doubles. The runtime's reads every number as a JS number (`5.0` is
+/// the integer 5, `1e400` is not a finite number, where serde_json refuses the document); integer fields take
+/// only integers within ±(2^53 − 1) either way (`model::SafeInt`).
 pub trait Json {
     /// Reads `text` as a `T`.
     fn parse<T: DeserializeOwned>(text: &str) -> Option<T>;

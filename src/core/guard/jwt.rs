@@ -3,7 +3,7 @@
 
 use crate::core::encoding::base64url_decode;
 use crate::core::json::Json;
-use crate::core::model::M2MToken;
+use crate::core::model::{M2MToken, MAX_SAFE_INTEGER};
 use crate::core::reason::Reason;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -90,6 +90,12 @@ pub enum NumericDate {
     Invalid,
 }
 
+/// Whether `seconds` is an instant the token object can carry: finite, and within ±(2^53 − 1) once in
+/// milliseconds (about ±285,000 years) — beyond that no JS number holds it exactly.
+fn is_timestamp(seconds: f64) -> bool {
+    (seconds * 1000.0).abs() <= MAX_SAFE_INTEGER as f64
+}
+
 /// The claims of a JWT.
 #[derive(Debug)]
 pub struct Payload {
@@ -114,7 +120,9 @@ impl Payload {
         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
         let date = |v: Option<&Value>| match v {
             None => NumericDate::Absent,
-            Some(value) => value.as_f64().filter(|x| x.is_finite()).map_or(NumericDate::Invalid, NumericDate::Seconds),
+            Some(value) => {
+                value.as_f64().filter(|s| is_timestamp(*s)).map_or(NumericDate::Invalid, NumericDate::Seconds)
+            }
         };
         let scopes = match members.get("scopes").and_then(Value::as_str) {
             Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
@@ -338,8 +346,15 @@ pub(crate) mod tests {
         assert_eq!(payload(&[("nbf", "0e500")]).nbf, NumericDate::Seconds(0.0));
         assert_eq!(payload(&[("nbf", "1.5e-2147483647")]).nbf, NumericDate::Seconds(0.0));
         // Correctly rounded decimals.
-        assert_eq!(payload(&[("nbf", "1.7976931348623157e308")]).nbf, NumericDate::Seconds(f64::MAX));
-        assert_eq!(payload(&[("nbf", "7423206935313217.0")]).nbf, NumericDate::Seconds(7_423_206_935_313_217.0));
+        assert_eq!(payload(&[("nbf", "1799999999.0")]).nbf, NumericDate::Seconds(1_799_999_999.0));
+        assert_eq!(payload(&[("nbf", "1.8e9")]).nbf, NumericDate::Seconds(1_800_000_000.0));
+        // An instant no JS number holds exactly in milliseconds is not a numeric date (found by
+        // tests/js/decoding-fuzz.test.mjs: an exp of 7423206935313217 made the signed-in object unrepresentable).
+        for far in ["1.7976931348623157e308", "7423206935313217.0", "9007199254740.992", "-9007199254740.992"] {
+            assert_eq!(payload(&[("nbf", far)]).nbf, NumericDate::Invalid, "{far}");
+            assert_eq!(check_claims(&payload(&[("exp", far)]), NOW, 5000.0), Err(Reason::TokenInvalid), "{far}");
+        }
+        assert_eq!(payload(&[("exp", "9007199254740.991")]).exp, NumericDate::Seconds(9_007_199_254_740.991));
         // nbf far in the future is refused, never read as 0 and accepted.
         let future = payload(&[("nbf", "123456789012345678901234e10")]);
         assert_eq!(check_claims(&future, NOW, 5000.0), Err(Reason::TokenInvalid));
