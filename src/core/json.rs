@@ -7,8 +7,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The deepest nesting of arrays and objects a document may have (serde_json refuses a 128th level). The edge
-/// checks it before `JSON.parse`, so that a hostile document cannot exhaust the wasm's stack as it is converted.
+/// The deepest nesting of arrays and objects a document may have (serde_json refuses a 128th level). Checked
+/// before any codec reads (so before `JSON.parse`): a hostile document cannot exhaust the wasm's stack as
+/// serde-wasm-bindgen converts it.
 pub const MAX_DEPTH: usize = 127;
 
 /// True when `text` nests arrays and objects at most [`MAX_DEPTH`] deep (brackets inside strings do not count).
@@ -41,10 +42,19 @@ pub fn within_depth(text: &str) -> bool {
 /// the integer 5, `1e400` is not a finite number, where serde_json refuses the document); integer fields take
 /// only integers within ±(2^53 − 1) either way (`model::SafeInt`).
 pub trait Json {
-    /// Reads `text` as a `T`.
-    fn parse<T: DeserializeOwned>(text: &str) -> Option<T>;
+    /// The codec's own reader: `text` as a `T`. Callers use [`Json::parse`], which bounds the nesting first.
+    fn read<T: DeserializeOwned>(text: &str) -> Option<T>;
     /// Writes `value` as compact JSON text.
     fn write<T: Serialize + ?Sized>(value: &T) -> Option<String>;
+
+    /// Reads `text` as a `T`, refusing a document nested deeper than [`MAX_DEPTH`] before it is read.
+    fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
+        if within_depth(text) {
+            Self::read(text)
+        } else {
+            None
+        }
+    }
 
     /// Reads `text` as a JSON object (arrays, strings and other values are refused).
     fn parse_object(text: &str) -> Option<Map<String, Value>> {
@@ -61,7 +71,7 @@ pub trait Json {
 pub struct SerdeJson;
 
 impl Json for SerdeJson {
-    fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
+    fn read<T: DeserializeOwned>(text: &str) -> Option<T> {
         serde_json::from_str(text).ok()
     }
 
@@ -81,7 +91,9 @@ mod tests {
         assert!(within_depth(&format!(r#"{{"a":"{}"}}"#, "[".repeat(1000))), "brackets in a string");
         assert!(within_depth(&format!(r#"["\\\"{}"]"#, "[".repeat(1000))), "an escaped quote does not end it");
         assert!(!within_depth(&format!(r#"["\\\\",{}]"#, "{".repeat(200))), "an escaped backslash does");
-        // serde_json refuses the same documents: both codecs answer alike.
+        // serde_json's own reader draws the same line, so the bound changes nothing natively.
+        assert!(SerdeJson::read::<Value>(&nested(MAX_DEPTH + 1)).is_none());
+        assert!(SerdeJson::read::<Value>(&nested(MAX_DEPTH)).is_some());
         assert!(SerdeJson::parse::<Value>(&nested(MAX_DEPTH + 1)).is_none());
         assert!(SerdeJson::parse::<Value>(&nested(MAX_DEPTH)).is_some());
     }

@@ -124,13 +124,13 @@ pub fn store_key<J: Json>(
 ) -> Result<String, Error> {
     let request = create_request::<J>(config, params)?;
     // The margin's bits, not its text: no float printer in the wasm.
-    let margin = policy.refresh_before_s.map_or([0; 8], |m| m.to_bits().to_be_bytes());
+    let margin = policy.refresh_before_s.map(|m| m.to_bits().to_be_bytes());
     let digest = digest_of(&[
         b"token-source",
         request.url.as_bytes(),
         request.authorization.expose().as_bytes(),
         request.body.as_deref().unwrap_or_default().as_bytes(),
-        &margin[..policy.refresh_before_s.map_or(0, |_| 8)],
+        margin.as_ref().map_or(&[][..], |bits| &bits[..]),
     ]);
     Ok(["clerk-m2m-edge:v1:token:", &hex::encode(digest)].concat())
 }

@@ -3,7 +3,7 @@
 //! number parser or number printer; in native builds (tests), serde_json. Owns that choice and nothing else.
 
 #[cfg(target_arch = "wasm32")]
-use crate::core::json::{within_depth, Json};
+use crate::core::json::Json;
 #[cfg(target_arch = "wasm32")]
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -15,8 +15,8 @@ pub type EdgeJson = crate::core::json::SerdeJson;
 #[cfg(target_arch = "wasm32")]
 pub type EdgeJson = RuntimeJson;
 
-/// `JSON.parse` + `serde_wasm_bindgen::from_value` (documents nested deeper than `core::json::MAX_DEPTH` are
-/// refused first: the conversion recurses), and `serde_wasm_bindgen` (JSON-compatible: plain objects,
+/// `JSON.parse` + `serde_wasm_bindgen::from_value` (behind `Json::parse`'s nesting bound: the conversion
+/// recurses), and `serde_wasm_bindgen` (JSON-compatible: plain objects,
 /// `null` for `None`) + `JSON.stringify`.
 #[cfg(target_arch = "wasm32")]
 #[derive(Clone, Copy, Debug, Default)]
@@ -24,22 +24,12 @@ pub struct RuntimeJson;
 
 #[cfg(target_arch = "wasm32")]
 impl Json for RuntimeJson {
-    fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-        if !within_depth(text) {
-            return None;
-        }
+    fn read<T: DeserializeOwned>(text: &str) -> Option<T> {
         serde_wasm_bindgen::from_value(js_sys::JSON::parse(text).ok()?).ok()
     }
 
     fn write<T: Serialize + ?Sized>(value: &T) -> Option<String> {
         let value = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).ok()?;
         js_sys::JSON::stringify(&value).ok()?.as_string()
-    }
-}
-
-impl crate::core::guard::outcome::Rejection {
-    /// `{"error":"<reason>","message":"…"}`: the body of the rejection's response.
-    pub fn body(&self) -> String {
-        self.body_in::<EdgeJson>()
     }
 }

@@ -414,3 +414,10 @@ fn upstream_rejection(error: &Error) -> Rejection {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "verifier_tests.rs"]
 mod tests;
+
+impl Rejection {
+    /// `{"error":"<reason>","message":"…"}`: the body of the rejection's response (written by [`EdgeJson`]).
+    pub fn body(&self) -> String {
+        self.body_in::<EdgeJson>()
+    }
+}

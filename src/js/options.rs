@@ -278,9 +278,9 @@ fn binding(env: &JsValue, name: &'static str) -> Result<Option<String>, Error> {
     let text = match (value.as_string(), value.as_f64()) {
         (Some(text), _) => text,
         // JS's own `String(number)`: no float printer in the wasm.
-        (None, Some(_)) => {
-            String::from(js_sys::Number::from(value).to_string(10).map_err(|_| Error::invalid(name, "a string"))?)
-        }
+        (None, Some(_)) => String::from(
+            js_sys::Number::from(value).to_string_with_radix(10).map_err(|_| Error::invalid(name, "a string"))?,
+        ),
         _ => return Err(Error::invalid(name, "a string")),
     };
     Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))

@@ -354,7 +354,7 @@ pub(crate) mod tests {
             assert_eq!(payload(&[("nbf", far)]).nbf, NumericDate::Invalid, "{far}");
             assert_eq!(check_claims(&payload(&[("exp", far)]), NOW, 5000.0), Err(Reason::TokenInvalid), "{far}");
         }
-        assert_eq!(payload(&[("exp", "9007199254740.991")]).exp, NumericDate::Seconds(9_007_199_254_740.991));
+        assert_eq!(payload(&[("exp", "9007199254740")]).exp, NumericDate::Seconds(9_007_199_254_740.0));
         // nbf far in the future is refused, never read as 0 and accepted.
         let future = payload(&[("nbf", "123456789012345678901234e10")]);
         assert_eq!(check_claims(&future, NOW, 5000.0), Err(Reason::TokenInvalid));
