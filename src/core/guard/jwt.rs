@@ -337,7 +337,8 @@ pub(crate) mod tests {
     /// The numbers of the outside review: none may be read as a harmless value.
     #[test]
     fn numbers_are_read_exactly_or_not_at_all() {
-        // Overflowing exponents and magnitudes: not a number JSON can hold, so the token is malformed.
+        // Overflowing exponents and magnitudes: serde_json refuses the document, so the token is malformed (the
+        // runtime's JSON.parse reads ±Infinity, which is no numeric date: token-invalid, tests/js/review.test.mjs).
         for nbf in ["123456789012345678901234e2147483647", "1e400", "-1e400"] {
             let token = unsigned_jwt(r#"{"alg":"RS256"}"#, &claims_json(&[("nbf", nbf)]));
             assert_eq!(decode::<SerdeJson>(&token).unwrap_err(), Reason::TokenMalformed, "{nbf}");
