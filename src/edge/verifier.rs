@@ -210,6 +210,16 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         token: &str,
         store: Option<&S>,
     ) -> Result<Result<Rc<Identity>, Rejection>, Error> {
+        // A verdict in this isolate's cache answers before the token is even decoded: it was given to this very
+        // token under this configuration, so decoding it again (for a JWT: base64 and two JSON documents) would
+        // only repeat what decided it.
+        let cache_key = self.cache_key(token);
+        if self.settings.cache {
+            let hit = self.state.borrow_mut().results.get(&cache_key, self.now());
+            if let Some(verdict) = hit {
+                return Ok(verdict_result(verdict));
+            }
+        }
         let kind = match token::classify::<EdgeJson>(token) {
             Ok(kind) => kind,
             Err(reason) => return Ok(Err(reason.into())),
@@ -217,15 +227,9 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         if !self.can_verify(&kind) {
             return Ok(Err(Reason::TokenTypeMismatch.into()));
         }
-        let cache_key = self.cache_key(token);
         let store = store.filter(|_| self.settings.cache);
         if self.settings.cache {
-            let now = self.now();
-            let hit = self.state.borrow_mut().results.get(&cache_key, now);
-            if let Some(verdict) = hit {
-                return Ok(verdict_result(verdict));
-            }
-            if let Some(verdict) = self.read_shared(store, &cache_key, now).await {
+            if let Some(verdict) = self.read_shared(store, &cache_key, self.now()).await {
                 return Ok(verdict_result(verdict));
             }
         }
