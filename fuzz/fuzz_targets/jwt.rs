@@ -1,4 +1,4 @@
-//! Fuzzes JWT decoding (base64url, serde_json into strict objects) and the rules around the signature check: the
+//! Fuzzes JWT decoding (base64url, JSON objects through the native codec, the nesting bound) and the rules around the signature check: the
 //! input is split into a header, a payload and a signature and base64url-encoded, so the fuzzer explores the
 //! JSON inside, not just the encoding.
 #![no_main]
