@@ -1,6 +1,6 @@
-//! Fuzzes JWT decoding (base64url, JSON objects through the native codec, the nesting bound) and the rules around the signature check: the
-//! input is split into a header, a payload and a signature and base64url-encoded, so the fuzzer explores the
-//! JSON inside, not just the encoding.
+//! Fuzzes JWT decoding (base64url, JSON objects through the native codec, the nesting bound) and the rules
+//! around the signature check: the input is split into a header, a payload and a signature and base64url-encoded,
+//! so the fuzzer explores the JSON inside, not just the encoding.
 #![no_main]
 use clerk_m2m_edge::fuzzing::{base64url_encode as b64url, jwt, SerdeJson};
 use libfuzzer_sys::fuzz_target;
