@@ -16,8 +16,7 @@ pub type EdgeJson = crate::core::json::SerdeJson;
 pub type EdgeJson = RuntimeJson;
 
 /// `JSON.parse` + `serde_wasm_bindgen::from_value` (behind `Json::parse`'s nesting bound: the conversion
-/// recurses), and `serde_wasm_bindgen` (JSON-compatible: plain objects,
-/// `null` for `None`) + `JSON.stringify`.
+/// recurses), and `serde_wasm_bindgen` (JSON-compatible: plain objects, `null` for `None`) + `JSON.stringify`.
 #[cfg(target_arch = "wasm32")]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RuntimeJson;
