@@ -328,9 +328,13 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         self.send_with_retry(input, init, false).await
     }
 
-    async fn send_with_retry(&self, input: &JsValue, init: &JsValue, retried: bool) -> Result<Response, FetchError> {
+    async fn send_with_retry(
+        &self,
+        input: &JsValue,
+        init: &JsValue,
+        mut retried: bool,
+    ) -> Result<Response, FetchError> {
         let outgoing = Outgoing::new(input, init).map_err(FetchError::Token)?;
-        let mut retried = retried;
         loop {
             let held = self.held().await.map_err(FetchError::Token)?;
             let init = held.fetch_init();
