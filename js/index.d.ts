@@ -323,7 +323,12 @@ export type MachineAuth = SignedInMachineAuth | SignedOutMachineAuth;
 export declare function verifyRequest(request: Request, options: VerifyRequestOptions): Promise<MachineAuth>;
 
 /** How many verification results this isolate holds, and the bound. */
-export declare function verificationCacheStats(): { entries: number; capacity: number };
+export declare function verificationCacheStats(): {
+  entries: number;
+  capacity: number;
+  /** Shared-store entries refused (forged, edited, copied or written under another secret): each was a miss. */
+  refusedStoreEntries: number;
+};
 
 /** Forgets every cached verification result, JWKS and imported key in this isolate. */
 export declare function clearVerificationCache(): void;

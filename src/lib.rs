@@ -56,24 +56,27 @@ pub use crate::edge::crypto::WebCrypto;
 pub use crate::edge::http::FetchTransport;
 pub use crate::edge::isolate::{
     cache_stats as verification_cache_stats, clear_cache as clear_verification_cache, verifier_for, verify_request,
-    EdgeVerifier,
+    CacheStats, EdgeVerifier,
 };
+pub use crate::edge::store::{NoStore, SharedStore};
 pub use crate::edge::token_source::{FetchError, TokenSource};
-pub use crate::edge::verifier::{Crypto, GuardState, NoStore, SharedStore, Verifier};
+pub use crate::edge::verifier::{Crypto, GuardState, Verifier};
 
 /// The parsers of untrusted input, for the fuzz targets and property tests (cargo feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing {
     pub use crate::core::api::{decode_error, decode_list, decode_token};
     pub use crate::core::encoding::base64url_encode;
-    pub use crate::core::guard::cache::read_stored;
+    pub use crate::core::guard::cache::{read_stored, StoreRead};
     pub use crate::core::guard::jwks::parse_jwks;
+    pub use crate::core::guard::GuardSettings;
     pub use crate::core::guard::{header, jwt, token};
     pub use crate::core::http::parse_retry_after;
     pub use crate::core::json::{Json, SerdeJson};
+    pub use crate::core::sealed::SealKey;
     /// The token source's shared-store entries (another isolate's, or anything a store hands back).
     pub mod token_store {
-        pub use crate::core::token_source::{read_stored, stored_entry, Timing};
+        pub use crate::core::token_source::{read_stored, stored_entry, StoredToken, Timing};
     }
 }
 

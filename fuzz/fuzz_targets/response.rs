@@ -3,7 +3,8 @@
 //! error body never contains the secret; an accepted timestamp is an integer within ±2^53.
 #![no_main]
 use clerk_m2m_edge::fuzzing::{
-    decode_error, decode_list, decode_token, parse_jwks, parse_retry_after, read_stored, SerdeJson,
+    decode_error, decode_list, decode_token, parse_jwks, parse_retry_after, read_stored, GuardSettings, SealKey, SerdeJson,
+    StoreRead,
 };
 use clerk_m2m_edge::HttpResponse;
 use libfuzzer_sys::fuzz_target;
@@ -31,6 +32,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(!e.message.contains("ak_fuzz_secret") && !e.long_message.contains("ak_fuzz_secret"));
     }
     let _ = parse_jwks::<SerdeJson>(body);
-    let _ = read_stored::<SerdeJson>(body, 1.8e12);
+    // Unsealed, nothing the store holds is a verdict; sealed (as if the key had leaked), it parses without panic.
+    let seal = SealKey::derive(&"sk_fuzz".into());
+    let settings = GuardSettings::default();
+    assert!(matches!(read_stored::<SerdeJson>(&seal, "k", body, 1.8e12, &settings), StoreRead::Refused));
+    let _ = read_stored::<SerdeJson>(&seal, "k", &seal.seal("k", body), 1.8e12, &settings);
     let _ = parse_retry_after(body, 1.8e12);
 });

@@ -12,5 +12,6 @@ pub mod json;
 pub mod model;
 pub mod reason;
 pub mod retry;
+pub mod sealed;
 pub mod secret;
 pub mod token_source;

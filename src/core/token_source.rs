@@ -8,6 +8,7 @@ use crate::core::error::Error;
 use crate::core::guard::cache::{digest_of, MIN_STORE_TTL_S};
 use crate::core::json::Json;
 use crate::core::model::{CreateTokenParams, M2MToken, Nullable, MAX_SAFE_INTEGER};
+use crate::core::sealed::{SealKey, STORE_KEY_PREFIX};
 use crate::core::secret::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -132,13 +133,14 @@ pub fn store_key<J: Json>(
         request.body.as_deref().unwrap_or_default().as_bytes(),
         margin.as_ref().map_or(&[][..], |bits| &bits[..]),
     ]);
-    Ok(["clerk-m2m-edge:v1:token:", &hex::encode(digest)].concat())
+    Ok([STORE_KEY_PREFIX, "token:", &hex::encode(digest)].concat())
 }
 
-/// A token as a shared store holds it. The token is a bearer credential: the README says so.
+/// A token as a shared store holds it, inside a sealed entry ([`SealKey`]: only a holder of the minting key can
+/// write one that is read back). The token is a bearer credential: the README says so.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StoredToken {
+struct TokenEntry {
     token: String,
     #[serde(default)]
     expires_at: Option<i64>,
@@ -146,28 +148,53 @@ struct StoredToken {
     refresh_at: Option<i64>,
 }
 
-/// The store entry for `token` and the TTL to ask the store for; `None` when it is not worth keeping.
-pub fn stored_entry<J: Json>(token: &Secret, timing: Timing, now_ms: f64) -> Option<(String, u32)> {
+/// The sealed store entry for `token` under `store_key` and the TTL to ask the store for; `None` when it is not
+/// worth keeping.
+pub fn stored_entry<J: Json>(
+    seal: &SealKey,
+    store_key: &str,
+    token: &Secret,
+    timing: Timing,
+    now_ms: f64,
+) -> Option<(String, u32)> {
     let ttl_s = match timing.expires_at_ms {
         Some(expires) if expires <= now_ms => return None,
         Some(expires) => (((expires - now_ms) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S),
         None => NEVER_EXPIRES_STORE_TTL_S,
     };
-    let entry = StoredToken {
+    let entry = TokenEntry {
         token: token.expose().to_owned(),
         expires_at: timing.expires_at_ms.map(|t| t.floor() as i64),
         refresh_at: timing.refresh_at_ms.map(|t| t.floor() as i64),
     };
-    J::write(&entry).map(|text| (text, ttl_s))
+    J::write(&entry).map(|text| (seal.seal(store_key, &text), ttl_s))
 }
 
-/// Reads a store entry: a token that is still valid at `now_ms` and its timing; `None` for anything else.
-pub fn read_stored<J: Json>(text: &str, now_ms: f64) -> Option<(Secret, Timing)> {
-    let entry: StoredToken = J::parse(text)?;
+/// What a token-source entry read from a shared store is worth.
+#[derive(Debug)]
+pub enum StoredToken {
+    /// An authentic token, still valid at the time of reading, and its timing.
+    Valid(Secret, Timing),
+    /// Authentic, but dead.
+    Dead,
+    /// Not an entry of ours (forged, edited, copied, written under another key): a miss, counted.
+    Refused,
+}
+
+/// Reads the entry found under `store_key` with the reader's sealing key.
+pub fn read_stored<J: Json>(seal: &SealKey, store_key: &str, text: &str, now_ms: f64) -> StoredToken {
+    let Some(entry) = seal.open(store_key, text).and_then(J::parse::<TokenEntry>) else {
+        return StoredToken::Refused;
+    };
     let timing =
         Timing { expires_at_ms: entry.expires_at.map(|t| t as f64), refresh_at_ms: entry.refresh_at.map(|t| t as f64) };
-    let usable = !entry.token.is_empty() && timing.freshness(now_ms) != Freshness::Dead;
-    usable.then(|| (Secret::new(entry.token), timing))
+    if entry.token.is_empty() {
+        return StoredToken::Refused;
+    }
+    if timing.freshness(now_ms) == Freshness::Dead {
+        return StoredToken::Dead;
+    }
+    StoredToken::Valid(Secret::new(entry.token), timing)
 }
 
 /// What the body of an outgoing request allows after a 401.
@@ -259,23 +286,41 @@ mod tests {
         let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(60.0), ..Default::default() };
         let p = policy(Some(60.0), None);
         let key = store_key::<SerdeJson>(&cfg, &params, &p).unwrap();
-        assert!(key.starts_with("clerk-m2m-edge:v1:token:") && !key.contains("ak_secret"));
+        assert!(key.starts_with("clerk-m2m-edge:v2:token:") && !key.contains("ak_secret"));
         let other = Config { machine_secret_key: Some("ak_other".into()), ..Config::default() };
         assert_ne!(key, store_key::<SerdeJson>(&other, &params, &p).unwrap(), "another machine, another entry");
         assert_ne!(key, store_key::<SerdeJson>(&cfg, &CreateTokenParams::default(), &p).unwrap(), "other options too");
 
+        let seal = SealKey::derive(&Secret::from("ak_secret_value"));
         let t = Timing { expires_at_ms: Some(200_000.0), refresh_at_ms: Some(170_000.0) };
-        let (text, ttl) = stored_entry::<SerdeJson>(&"mt_x".into(), t, 100_000.0).unwrap();
+        let (text, ttl) = stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 100_000.0).unwrap();
         assert_eq!(ttl, 100);
-        let (token, timing) = read_stored::<SerdeJson>(&text, 100_000.0).unwrap();
-        assert_eq!((token.expose(), timing), ("mt_x", t));
-        assert!(read_stored::<SerdeJson>(&text, 200_000.0).is_none(), "dead tokens are not read");
-        assert_eq!(stored_entry::<SerdeJson>(&"mt_x".into(), t, 199_990.0).unwrap().1, MIN_STORE_TTL_S);
-        assert!(stored_entry::<SerdeJson>(&"mt_x".into(), t, 200_000.0).is_none());
-        assert_eq!(stored_entry::<SerdeJson>(&"mt_x".into(), Timing::NEVER, 0.0).unwrap().1, NEVER_EXPIRES_STORE_TTL_S);
-        for junk in ["", "null", "{}", r#"{"token":""}"#, r#"{"token":"a","extra":1}"#, r#"{"token":5}"#] {
-            assert!(read_stored::<SerdeJson>(junk, 0.0).is_none(), "{junk}");
+        let read = |text: &str, now| read_stored::<SerdeJson>(&seal, &key, text, now);
+        match read(&text, 100_000.0) {
+            StoredToken::Valid(token, timing) => assert_eq!((token.expose(), timing), ("mt_x", t)),
+            other => panic!("{other:?}"),
         }
+        assert!(matches!(read(&text, 200_000.0), StoredToken::Dead), "dead tokens are not read");
+        assert_eq!(stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 199_990.0).unwrap().1, MIN_STORE_TTL_S);
+        assert!(stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 200_000.0).is_none());
+        let forever = stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), Timing::NEVER, 0.0).unwrap();
+        assert_eq!(forever.1, NEVER_EXPIRES_STORE_TTL_S);
+        let attacker = SealKey::derive(&Secret::from("ak_attacker"));
+        let planted = attacker.seal(&key, r#"{"token":"mt_attackers_own","expires_at":null,"refresh_at":null}"#);
+        for junk in [
+            "",
+            "null",
+            "{}",
+            r#"{"token":"mt_attackers_own"}"#,
+            planted.as_str(),
+            &text.replace("mt_x", "mt_y"),
+            &seal.seal(&key, r#"{"token":""}"#),
+            &seal.seal(&key, r#"{"token":"a","extra":1}"#),
+        ] {
+            assert!(matches!(read(junk, 0.0), StoredToken::Refused), "{junk}");
+        }
+        let other_key = store_key::<SerdeJson>(&other, &params, &p).unwrap();
+        assert!(matches!(read_stored::<SerdeJson>(&seal, &other_key, &text, 0.0), StoredToken::Refused), "copied");
     }
 
     #[test]

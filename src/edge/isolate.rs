@@ -11,7 +11,8 @@ use crate::core::guard::GuardSettings;
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
 use crate::edge::http::FetchTransport;
-use crate::edge::verifier::{GuardState, NoStore, Verifier};
+use crate::edge::store::{refused_entries, reset_refused, NoStore};
+use crate::edge::verifier::{GuardState, Verifier};
 use std::cell::RefCell;
 use std::rc::Rc;
 use web_sys::CryptoKey;
@@ -48,14 +49,32 @@ pub fn isolate_state() -> Rc<RefCell<GuardState<CryptoKey>>> {
     STATE.with(Rc::clone)
 }
 
-/// How many verdicts this isolate holds, and the bound.
-pub fn cache_stats() -> (usize, usize) {
-    (STATE.with(|s| s.borrow().cached_results()), DEFAULT_CAPACITY)
+/// The isolate's verification cache, as `verificationCacheStats()` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheStats {
+    /// Verdicts held.
+    pub entries: usize,
+    /// The bound on verdicts (least recently used evicted first).
+    pub capacity: usize,
+    /// Shared-store entries refused since the isolate started (or the cache was cleared): forged, edited, copied
+    /// to another key or written under another secret. Each was a miss.
+    pub refused_store_entries: u64,
 }
 
-/// Forgets every cached verdict, JWKS and key in this isolate.
+/// The isolate's verification cache: verdicts held, the bound, and refused store entries.
+pub fn cache_stats() -> CacheStats {
+    CacheStats {
+        entries: STATE.with(|s| s.borrow().cached_results()),
+        capacity: DEFAULT_CAPACITY,
+        refused_store_entries: refused_entries(),
+    }
+}
+
+/// Forgets every cached verdict, JWKS and key in this isolate, and starts the count of refused entries again.
 pub fn clear_cache() {
     STATE.with(|s| s.borrow_mut().clear());
+    reset_refused();
 }
 
 /// The isolate's verifier for `config` and `settings`: built (and validated) on first use, then reused for equal

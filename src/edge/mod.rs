@@ -8,5 +8,6 @@ pub mod crypto;
 pub mod http;
 pub mod isolate;
 pub mod json;
+pub mod store;
 pub mod token_source;
 pub mod verifier;

@@ -7,14 +7,15 @@ use crate::core::error::Error;
 use crate::core::guard::cache::{digest_of, Digest};
 use crate::core::http::Transport;
 use crate::core::model::CreateTokenParams;
+use crate::core::sealed::SealKey;
 use crate::core::secret::Secret;
 use crate::core::token_source::{
-    backoff_ms, read_stored, should_retry, store_key, stored_entry, Freshness, RefreshPolicy, Timing,
+    backoff_ms, read_stored, should_retry, store_key, stored_entry, Freshness, RefreshPolicy, StoredToken, Timing,
 };
 use crate::edge::client::Client;
 use crate::edge::http::{bearer_init, discard, send_plain, FetchTransport, Outgoing};
 use crate::edge::json::EdgeJson;
-use crate::edge::verifier::{NoStore, SharedStore};
+use crate::edge::store::{count_refused, NoStore, SharedStore};
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use std::future::Future;
@@ -135,6 +136,8 @@ pub struct TokenSource<T: Transport = FetchTransport, S: SharedStore = NoStore> 
     policy: RefreshPolicy,
     store: Option<S>,
     store_key: String,
+    /// Seals and opens the store's entries, derived from the minting key.
+    seal: SealKey,
     share_in_flight: bool,
     /// What sends the caller's requests: a service binding's `fetch`, or the global `fetch` when `None`.
     fetcher: Option<js_sys::Function>,
@@ -169,12 +172,14 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     ) -> Result<Self, Error> {
         let policy = RefreshPolicy::new(&params.seconds_until_expiration, refresh_before_seconds)?;
         let store_key = store_key::<EdgeJson>(client.config(), &params, &policy)?;
+        let seal = SealKey::derive(client.config().key_for(params.machine_secret_key.as_ref())?);
         Ok(TokenSource {
             client,
             params,
             policy,
             store,
             store_key,
+            seal,
             share_in_flight,
             fetcher: None,
             state: RefCell::default(),
@@ -276,11 +281,16 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         if let Some(store) = &self.store {
             if let Some(text) = store.get(&self.store_key).await {
                 let now = self.now();
-                if let Some((token, timing)) = read_stored::<EdgeJson>(&text, now) {
-                    let given_up = self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
-                    if timing.freshness(now) == Freshness::Fresh && !given_up {
-                        return Ok(Held::new(token, timing));
+                match read_stored::<EdgeJson>(&self.seal, &self.store_key, &text, now) {
+                    StoredToken::Valid(token, timing) => {
+                        let given_up =
+                            self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
+                        if timing.freshness(now) == Freshness::Fresh && !given_up {
+                            return Ok(Held::new(token, timing));
+                        }
                     }
+                    StoredToken::Dead => {}
+                    StoredToken::Refused => count_refused(),
                 }
             }
         }
@@ -289,7 +299,9 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         let timing = self.policy.timing(&minted, now);
         let token = minted.token.ok_or(Error::InvalidResponse { detail: "the created token is missing" })?;
         if let Some(store) = &self.store {
-            if let Some((text, ttl_seconds)) = stored_entry::<EdgeJson>(&token, timing, now) {
+            if let Some((text, ttl_seconds)) =
+                stored_entry::<EdgeJson>(&self.seal, &self.store_key, &token, timing, now)
+            {
                 store.put(&self.store_key, text, ttl_seconds).await;
             }
         }
@@ -502,11 +514,29 @@ mod tests {
         block_on(warm.get_token()).unwrap();
         let entries = warm.store.as_ref().unwrap().entries.take();
         let (key, text) = entries.iter().next().unwrap();
-        assert!(key.starts_with("clerk-m2m-edge:v1:token:") && !key.contains("ak_test"));
-        assert!(text.contains("mt_minted_1"), "the value is the token itself: a bearer credential");
+        assert!(key.starts_with("clerk-m2m-edge:v2:token:") && !key.contains("ak_test"));
+        assert!(text.contains("mt_minted_1"), "the value holds the token itself: a bearer credential");
+        assert!(!text.contains("ak_test"), "never the key");
         let cold = source_with(vec![], true, Some(MemStore { entries: RefCell::new(entries.clone()) }));
         assert_eq!(block_on(cold.get_token()).unwrap().expose(), "mt_minted_1");
         assert_eq!(mints(&cold), 0, "no mint");
+    }
+
+    #[test]
+    fn a_token_planted_in_the_store_is_never_sent() {
+        let warm = source_with(vec![minted(1, 1_000_000.0 + HOUR_MS)], true, Some(MemStore::default()));
+        block_on(warm.get_token()).unwrap();
+        let (key, real) = warm.store.as_ref().unwrap().entries.take().into_iter().next().unwrap();
+        let unsealed = r#"{"token":"mt_attackers_own","expires_at":null,"refresh_at":null}"#.to_owned();
+        let other_secret = SealKey::derive(&Secret::from("ak_attacker")).seal(&key, &unsealed);
+        let edited = real.replace("mt_minted_1", "mt_attackers_1");
+        for planted in [unsealed, other_secret, edited] {
+            crate::edge::store::reset_refused();
+            let store = MemStore { entries: RefCell::new(HashMap::from([(key.clone(), planted.clone())])) };
+            let cold = source_with(vec![minted(2, 1_000_000.0 + HOUR_MS)], true, Some(store));
+            assert_eq!(block_on(cold.get_token()).unwrap().expose(), "mt_minted_2", "{planted}");
+            assert_eq!(crate::edge::store::refused_entries(), 1, "counted");
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@
 use crate::core::api::{self, Operation};
 use crate::core::error::Error;
 use crate::core::guard::cache::{
-    cache_until, digest_of, read_stored, store_key, stored_entry, Digest, TtlLru, Verdict, DEFAULT_CAPACITY,
+    cache_until, digest_of, read_stored, serves, store_key, stored_entry, Cached, Digest, StoreRead, TtlLru, Verdict,
+    DEFAULT_CAPACITY,
 };
 use crate::core::guard::jwks::{parse_jwks, JwksDecision, JwksState, RsaJwk};
 use crate::core::guard::jwt::{self, Alg, DecodedJwt};
@@ -16,9 +17,11 @@ use crate::core::guard::{header, GuardSettings};
 use crate::core::http::Transport;
 use crate::core::model::{M2MToken, TokenFormat, VerifyTokenParams};
 use crate::core::reason::Reason;
+use crate::core::sealed::SealKey;
 use crate::core::secret::Secret;
 use crate::edge::client::Client;
 use crate::edge::json::EdgeJson;
+use crate::edge::store::{count_refused, SharedStore};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -37,27 +40,6 @@ pub trait Crypto {
     async fn verify_rsa(&self, alg: Alg, key: &Self::Key, signature: &[u8], data: &[u8]) -> bool;
 }
 
-/// A store shared by many isolates (Workers KV, the Cache API). Failures must be swallowed: a store that
-/// cannot answer is a cache miss.
-#[allow(async_fn_in_trait)]
-pub trait SharedStore {
-    /// The value stored under `key`, if any.
-    async fn get(&self, key: &str) -> Option<String>;
-    /// Stores `value` under `key` for at least `ttl_seconds`.
-    async fn put(&self, key: &str, value: String, ttl_seconds: u32);
-}
-
-/// No shared store.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoStore;
-
-impl SharedStore for NoStore {
-    async fn get(&self, _key: &str) -> Option<String> {
-        None
-    }
-    async fn put(&self, _key: &str, _value: String, _ttl_seconds: u32) {}
-}
-
 struct JwksEntry<K> {
     context: Digest,
     state: JwksState,
@@ -66,7 +48,7 @@ struct JwksEntry<K> {
 
 /// What the guard remembers across requests in one isolate: verdicts, JWKS and imported keys.
 pub struct GuardState<K> {
-    results: TtlLru<Verdict>,
+    results: TtlLru<Cached>,
     jwks: Vec<JwksEntry<K>>,
     pem_keys: Vec<(Digest, Alg, K)>,
 }
@@ -114,7 +96,9 @@ impl From<Reason> for Failure {
 }
 
 /// The guard for one configuration: a client (keys, URL, timeouts, retries), a [`Crypto`], the isolate's
-/// [`GuardState`] and the settings, all built once; a shared store may be given per call.
+/// [`GuardState`] and the settings, all built once; a shared store may be given per call. Only a guard that holds a
+/// secret key shares verdicts through a store: it seals what it writes and opens what it reads with a key derived
+/// from that secret.
 pub struct Verifier<T: Transport, C: Crypto> {
     client: Rc<Client<T>>,
     crypto: C,
@@ -127,6 +111,8 @@ pub struct Verifier<T: Transport, C: Crypto> {
     jwks_context: Digest,
     /// Identifies the PEM key among imported keys.
     pem_id: Digest,
+    /// Seals and opens shared-store entries; `None` without a secret key (a `jwtKey`-only guard shares nothing).
+    seal: Option<SealKey>,
 }
 
 impl<T: Transport, C: Crypto> Verifier<T, C> {
@@ -158,7 +144,8 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         let jwks_context =
             digest_of(&[b"jwks", cfg.api_url.as_bytes(), cfg.api_version.as_bytes(), key(&cfg.secret_key)]);
         let pem_id = digest_of(&[pem]);
-        Ok(Verifier { client, crypto, state, settings, jwt_key_der, context, jwks_context, pem_id })
+        let seal = cfg.key_for(None).ok().map(SealKey::derive);
+        Ok(Verifier { client, crypto, state, settings, jwt_key_der, context, jwks_context, pem_id, seal })
     }
 
     /// The client behind the guard.
@@ -212,11 +199,10 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
     ) -> Result<Result<Rc<Identity>, Rejection>, Error> {
         // A verdict in this isolate's cache answers before the token is even decoded: it was given to this very
         // token under this configuration, so decoding it again (for a JWT: base64 and two JSON documents) would
-        // only repeat what decided it.
+        // only repeat what decided it. It serves this guard only within this guard's own TTLs.
         let cache_key = self.cache_key(token);
         if self.settings.cache {
-            let hit = self.state.borrow_mut().results.get(&cache_key, self.now());
-            if let Some(verdict) = hit {
+            if let Some(verdict) = self.cached(&cache_key) {
                 return Ok(verdict_result(verdict));
             }
         }
@@ -227,9 +213,16 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         if !self.can_verify(&kind) {
             return Ok(Err(Reason::TokenTypeMismatch.into()));
         }
-        let store = store.filter(|_| self.settings.cache);
-        if self.settings.cache {
-            if let Some(verdict) = self.read_shared(store, &cache_key, self.now()).await {
+        // Only opaque tokens' verdicts are shared (a JWT verifies locally for less than a store read), and only
+        // by a guard with a secret key to seal and open them.
+        let shared = match (&kind, &self.seal, store) {
+            (TokenKind::Opaque, Some(seal), Some(store)) if self.settings.cache => {
+                Some(Shared { store, seal, key: store_key(&cache_key) })
+            }
+            _ => None,
+        };
+        if let Some(shared) = &shared {
+            if let Some(verdict) = self.read_shared(shared, &cache_key).await {
                 return Ok(verdict_result(verdict));
             }
         }
@@ -247,9 +240,16 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
             Err(Failure::Config(error)) => return Err(error),
         };
         if let (true, Some(verdict)) = (self.settings.cache, verdict) {
-            self.remember(store, cache_key, verdict).await;
+            self.remember(shared.as_ref(), cache_key, verdict).await;
         }
         Ok(result)
+    }
+
+    /// The verdict this isolate holds for `key`, when it may answer this guard now.
+    fn cached(&self, key: &Digest) -> Option<Verdict> {
+        let now = self.now();
+        let cached = self.state.borrow_mut().results.get(key, now)?;
+        serves(&cached, now, &self.settings).then_some(cached.verdict)
     }
 
     async fn verify_opaque(&self, token: &str) -> Result<Identity, Failure> {
@@ -366,23 +366,46 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         Ok(())
     }
 
-    async fn remember<S: SharedStore>(&self, store: Option<&S>, key: Digest, verdict: Verdict) {
+    /// Keeps a verdict reached now in the isolate and, when it is an accepted opaque token's, in the shared store
+    /// (sealed). A rejection never leaves the isolate: junk tokens must not cost store writes.
+    async fn remember<S: SharedStore>(&self, shared: Option<&Shared<'_, S>>, key: Digest, verdict: Verdict) {
         let now = self.now();
         let Some(until) = cache_until(&verdict, now, &self.settings) else { return };
-        self.state.borrow_mut().results.insert(key, verdict.clone(), until);
-        if let Some(store) = store {
-            if let Some((entry, ttl_s)) = stored_entry::<EdgeJson>(&verdict, until, now) {
-                store.put(&store_key(&key), entry, ttl_s).await;
+        let shareable = match (&verdict, shared) {
+            (Verdict::Accepted(identity), Some(shared)) => Some((identity.clone(), shared)),
+            _ => None,
+        };
+        self.state.borrow_mut().results.insert(key, Cached { verdict, verified_at_ms: now }, until);
+        if let Some((identity, shared)) = shareable {
+            if let Some((entry, ttl_s)) = stored_entry::<EdgeJson>(shared.seal, &shared.key, &identity, now, until) {
+                shared.store.put(&shared.key, entry, ttl_s).await;
             }
         }
     }
 
-    async fn read_shared<S: SharedStore>(&self, store: Option<&S>, key: &Digest, now: f64) -> Option<Verdict> {
-        let text = store?.get(&store_key(key)).await?;
-        let (verdict, until) = read_stored::<EdgeJson>(&text, now)?;
-        self.state.borrow_mut().results.insert(*key, verdict.clone(), until);
-        Some(verdict)
+    /// The verdict a shared store holds for `key`, when it opens under this guard's seal and serves it now.
+    async fn read_shared<S: SharedStore>(&self, shared: &Shared<'_, S>, key: &Digest) -> Option<Verdict> {
+        let text = shared.store.get(&shared.key).await?;
+        match read_stored::<EdgeJson>(shared.seal, &shared.key, &text, self.now(), &self.settings) {
+            StoreRead::Serves(cached, until) => {
+                let verdict = cached.verdict.clone();
+                self.state.borrow_mut().results.insert(*key, cached, until);
+                Some(verdict)
+            }
+            StoreRead::Spent => None,
+            StoreRead::Refused => {
+                count_refused();
+                None
+            }
+        }
     }
+}
+
+/// A shared store as one verification uses it: the store, the guard's seal and the entry's key.
+struct Shared<'a, S> {
+    store: &'a S,
+    seal: &'a SealKey,
+    key: String,
 }
 
 fn verdict_result(verdict: Verdict) -> Result<Rc<Identity>, Rejection> {

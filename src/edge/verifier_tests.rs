@@ -10,6 +10,7 @@ use crate::core::guard::jwks;
 use crate::core::guard::jwt::tests::b64url;
 use crate::core::guard::{DEFAULT_CACHE_TTL_MS, DEFAULT_NEGATIVE_CACHE_TTL_MS};
 use crate::core::http::{HttpResponse, TransportError};
+use crate::core::sealed::SealKey;
 use crate::edge::client::tests::{block_on, json, token_json, Scripted};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
@@ -49,15 +50,19 @@ impl Crypto for NativeRsa {
     }
 }
 
+/// A store anyone can write: what it answers is whatever was put, or what `forged` says for every key.
 #[derive(Default)]
 struct MemStore {
     entries: RefCell<HashMap<String, String>>,
     ttls: RefCell<Vec<u32>>,
+    gets: std::cell::Cell<usize>,
+    forged: Option<String>,
 }
 
 impl SharedStore for MemStore {
     async fn get(&self, key: &str) -> Option<String> {
-        self.entries.borrow().get(key).cloned()
+        self.gets.set(self.gets.get() + 1);
+        self.forged.clone().or_else(|| self.entries.borrow().get(key).cloned())
     }
     async fn put(&self, key: &str, value: String, ttl_seconds: u32) {
         self.ttls.borrow_mut().push(ttl_seconds);
@@ -467,8 +472,8 @@ fn the_shared_store_serves_other_isolates_and_never_holds_the_token() {
     assert_eq!(sent(&second), 0, "a second isolate reuses the stored result");
     let entries = store.entries.borrow();
     let (key, value) = entries.iter().next().unwrap();
-    assert!(key.starts_with("clerk-m2m-edge:v1:") && key.len() == 18 + 64);
-    assert!(!key.contains("mt_shared") && !value.contains("mt_shared_token_value"));
+    assert!(key.starts_with("clerk-m2m-edge:v2:") && key.len() == 18 + 64);
+    assert!(!key.contains("mt_shared") && !value.contains("mt_shared_token_value") && !value.contains("ak_billing"));
     assert_eq!(*store.ttls.borrow(), [MIN_STORE_TTL_S], "KV's 60 s minimum; the entry carries its own 30 s deadline");
     drop(entries);
     advance(&second, 30_001.0);
@@ -479,6 +484,84 @@ fn the_shared_store_serves_other_isolates_and_never_holds_the_token() {
         Reason::TokenInvalid,
         "an expired stored entry is a miss"
     );
+}
+
+/// What an attacker who can write the store (any Worker bound to the KV namespace) would put there.
+fn forged_entries(victim: &MemStore) -> Vec<(&'static str, String)> {
+    let identity = r#"{"tokenFormat":"opaque","id":"mt_f7f0ba8c3b4843ce7d85fcdd5e71853e","subject":"mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk","scopes":["mch_billing00000000000000000000"],"claims":{"admin":true},"expiration":null}"#;
+    let (real_key, real) = victim.entries.borrow().iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
+    let other_secret = SealKey::derive(&Secret::from("ak_attacker"));
+    let body = format!(r#"{{"verified_at":1000000,"until":9000000000000000,"identity":{identity}}}"#);
+    vec![
+        ("v1's unsealed shape", format!(r#"{{"until":9000000000000000,"identity":{identity}}}"#)),
+        ("sealed under another secret", other_secret.seal(&real_key, &body)),
+        ("a real entry, edited", real.replace("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk", "mch_outsider0000000000000000000")),
+        ("a real entry with its deadline extended", real.replace(r#""until":1030000"#, r#""until":9000000000000000"#)),
+        ("a real entry of another token (copied to this key)", real),
+    ]
+}
+
+#[test]
+fn a_forged_copied_or_edited_store_entry_signs_nobody_in() {
+    let cfg = || Config { machine_secret_key: Some("ak_billing".into()), ..Config::default() };
+    let honest = MemStore::default();
+    let writer =
+        verifier(cfg(), GuardSettings::default(), vec![json(200, &token_json(""))], Some(&honest), Rc::default());
+    assert!(check(&writer, "mt_some_other_token").is_ok());
+    for (what, entry) in forged_entries(&honest) {
+        crate::edge::store::reset_refused();
+        let store = MemStore { forged: Some(entry), ..MemStore::default() };
+        let v = verifier(cfg(), GuardSettings::default(), vec![json(404, "{}")], Some(&store), Rc::default());
+        assert_eq!(check(&v, "mt_made_up_BBBBBBBBBBBBBBBBBBBBBB"), Err(Reason::TokenInvalid), "{what}");
+        assert_eq!(sent(&v), 1, "{what}: Clerk decides, not the store");
+        assert_eq!(crate::edge::store::refused_entries(), 1, "{what}: counted");
+    }
+}
+
+#[test]
+fn a_guard_without_a_secret_and_jwt_and_negative_verdicts_never_touch_the_store() {
+    let store = MemStore { forged: Some("anything".into()), ..MemStore::default() };
+    let unsigned = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), b64url(claims("").as_bytes()));
+    let pem_only = verifier(
+        Config::default(),
+        GuardSettings { jwt_key: Some(PUBLIC_PEM.into()), ..GuardSettings::default() },
+        vec![],
+        Some(&store),
+        Rc::default(),
+    );
+    assert_eq!(check(&pem_only, &unsigned), Err(Reason::TokenInvalid));
+    assert!(check(&pem_only, &signed(HEADER, &claims(""))).is_ok());
+    assert_eq!(store.gets.get(), 0, "a jwtKey-only guard has no secret to open entries with: it reads none");
+
+    let store = MemStore::default();
+    let with_secret = verifier(
+        Config { secret_key: Some("sk_test_x".into()), ..Config::default() },
+        GuardSettings::default(),
+        vec![json(200, &jwks_body(KID)), json(404, "{}")],
+        Some(&store),
+        Rc::default(),
+    );
+    assert!(check(&with_secret, &signed(HEADER, &claims(""))).is_ok());
+    assert_eq!(check(&with_secret, "mt_junk"), Err(Reason::TokenInvalid));
+    assert_eq!(
+        (store.gets.get(), store.entries.borrow().len()),
+        (1, 0),
+        "JWT: no read, no write; junk: one read, no write"
+    );
+}
+
+#[test]
+fn a_verdict_cached_by_one_guard_serves_another_only_within_its_own_ttl() {
+    let state: Rc<RefCell<GuardState<RsaPublicKey>>> = Rc::default();
+    let cfg = || Config { machine_secret_key: Some("ak_billing".into()), ..Config::default() };
+    let long = GuardSettings { cache_ttl_ms: 300_000, ..GuardSettings::default() };
+    let short = GuardSettings { cache_ttl_ms: 1_000, ..GuardSettings::default() };
+    let a = verifier(cfg(), long, vec![json(200, &token_json(""))], None, state.clone());
+    let b = verifier(cfg(), short, vec![json(404, "{}")], None, state);
+    assert!(check(&a, "mt_revoked_later").is_ok());
+    b.client().transport().now.set(a.client().transport().now.get() + 1_500.0);
+    assert_eq!(check(&b, "mt_revoked_later"), Err(Reason::TokenInvalid), "B asks Clerk: the token was revoked");
+    assert_eq!(sent(&b), 1);
 }
 
 #[test]

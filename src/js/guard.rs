@@ -2,12 +2,12 @@
 //! options), `verificationCacheStats()` and `clearVerificationCache()`.
 
 use super::auth::{guard, reject};
+use super::convert::to_js;
 use super::options::request_options;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::edge::isolate::{cache_stats, clear_cache, verifier_for};
 use js_sys::Promise;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 /// `verifyRequest(request, options)`: resolves to the caller's machine identity or a signed-out object with
@@ -24,17 +24,10 @@ pub fn verify_request(request: JsValue, options: JsValue) -> Promise {
     }
 }
 
-#[derive(Serialize)]
-struct CacheStats {
-    entries: usize,
-    capacity: usize,
-}
-
-/// `verificationCacheStats()`: how many results this isolate holds, and the bound.
+/// `verificationCacheStats()`: `{ entries, capacity, refusedStoreEntries }` of this isolate.
 #[wasm_bindgen(js_name = verificationCacheStats, skip_typescript)]
 pub fn verification_cache_stats() -> JsValue {
-    let (entries, capacity) = cache_stats();
-    serde_wasm_bindgen::to_value(&CacheStats { entries, capacity }).unwrap_or(JsValue::NULL)
+    to_js(&cache_stats()).unwrap_or(JsValue::NULL)
 }
 
 /// `clearVerificationCache()`: forgets every cached result, JWKS and key in this isolate.

@@ -3,7 +3,7 @@
 //! misses, never errors.
 
 use crate::core::error::Error;
-use crate::edge::verifier::SharedStore;
+use crate::edge::store::SharedStore;
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};

@@ -23,7 +23,7 @@ test('workerd: the Rust Worker guards its API — 200, 401s, 403, revoke, 503', 
   let host;
   try {
     host = await startHost('workerd', built, env, consumer);
-    assert.deepEqual((await call(host, '/health')).body, { ok: true, cache: { entries: 0, capacity: 10_000 } });
+    assert.deepEqual((await call(host, '/health')).body, { ok: true, cache: { entries: 0, capacity: 10_000, refusedStoreEntries: 0 } });
     const { opaque, jwt } = await mintAndCall(host, billing.id);
     assert.equal((await call(host, '/health')).body.cache.entries, 2, 'both verdicts cached in the isolate');
 

@@ -1,11 +1,12 @@
 //! The verification cache and its policy: finished verdicts keyed by a SHA-256 digest of the configuration and
-//! the token (never the token), how long each may be reused, and the format of shared-store entries. Pure: time
-//! is a parameter.
+//! the token (never the token), how long each may be reused by each reader, and the format of (sealed)
+//! shared-store entries. Pure: time is a parameter.
 
 use super::outcome::Identity;
 use super::GuardSettings;
 use crate::core::json::Json;
 use crate::core::reason::Reason;
+use crate::core::sealed::{SealKey, STORE_KEY_PREFIX};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
@@ -40,63 +41,109 @@ pub enum Verdict {
     Rejected(Reason),
 }
 
-/// Until when a verdict may be reused: verified results until the earlier of their expiration and the cache TTL;
-/// definitive rejections for the negative TTL. `None`: not at all.
-pub fn cache_until(verdict: &Verdict, now_ms: f64, settings: &GuardSettings) -> Option<f64> {
-    let until = match verdict {
+/// A verdict as the isolate keeps it: with the time it was reached, so that every guard reading it applies its
+/// own TTLs (a verdict cached by a guard with a long TTL never outlives a shorter-lived reader's).
+#[derive(Clone, Debug)]
+pub struct Cached {
+    /// What was decided.
+    pub verdict: Verdict,
+    /// When, in milliseconds since the epoch.
+    pub verified_at_ms: f64,
+}
+
+/// Until when a guard with `settings` may serve `verdict`, reached at `verified_at_ms`: a verified result until
+/// the earlier of its expiration and the guard's cache TTL, a definitive rejection for its negative TTL.
+pub fn serves_until(verdict: &Verdict, verified_at_ms: f64, settings: &GuardSettings) -> f64 {
+    match verdict {
         Verdict::Accepted(identity) => {
-            let ttl_end = now_ms + f64::from(settings.cache_ttl_ms);
+            let ttl_end = verified_at_ms + f64::from(settings.cache_ttl_ms);
             identity.expiration.map_or(ttl_end, |exp| ttl_end.min(exp as f64))
         }
-        Verdict::Rejected(_) => now_ms + f64::from(settings.negative_cache_ttl_ms),
-    };
+        Verdict::Rejected(_) => verified_at_ms + f64::from(settings.negative_cache_ttl_ms),
+    }
+}
+
+/// Until when a verdict reached now may be kept; `None`: not at all.
+pub fn cache_until(verdict: &Verdict, now_ms: f64, settings: &GuardSettings) -> Option<f64> {
+    let until = serves_until(verdict, now_ms, settings);
     (until > now_ms).then_some(until)
+}
+
+/// Whether `cached` may answer a guard with `settings` at `now_ms` (the cache's own expiry is the writer's).
+pub fn serves(cached: &Cached, now_ms: f64, settings: &GuardSettings) -> bool {
+    serves_until(&cached.verdict, cached.verified_at_ms.min(now_ms), settings) > now_ms
 }
 
 /// The key under which a verdict is kept in a shared store.
 pub fn store_key(digest: &Digest) -> String {
-    ["clerk-m2m-edge:v1:", &hex::encode(digest)].concat()
+    [STORE_KEY_PREFIX, &hex::encode(digest)].concat()
 }
 
-/// A verdict as a shared store holds it: `{"until":…,"identity":{…}}` or `{"until":…,"reason":"…"}`, where
-/// `until` is the entry's own deadline in milliseconds (the store's TTL may be longer).
+/// An accepted verdict as a shared store holds it, inside a sealed entry ([`SealKey`]): who the token belongs
+/// to, when it was verified and the writer's deadline, in milliseconds. Only opaque tokens' accepted verdicts are
+/// stored: a JWT verifies locally for less than a store read costs, and a rejection stays in its isolate (junk
+/// tokens must not cost KV writes).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoredVerdict {
+    verified_at: i64,
     until: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    identity: Option<Identity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<Reason>,
+    identity: Identity,
 }
 
-/// The store entry for `verdict`, live until `until_ms`, and the TTL to ask the store for.
-pub fn stored_entry<J: Json>(verdict: &Verdict, until_ms: f64, now_ms: f64) -> Option<(String, u32)> {
+/// The sealed store entry for `identity`, verified at `verified_at_ms` and live until `until_ms`, under
+/// `store_key`, and the TTL to ask the store for.
+pub fn stored_entry<J: Json>(
+    seal: &SealKey,
+    store_key: &str,
+    identity: &Identity,
+    verified_at_ms: f64,
+    until_ms: f64,
+) -> Option<(String, u32)> {
     let entry = StoredVerdict {
+        verified_at: verified_at_ms.floor() as i64,
         until: until_ms.ceil() as i64,
-        identity: match verdict {
-            Verdict::Accepted(identity) => Some((**identity).clone()),
-            Verdict::Rejected(_) => None,
-        },
-        reason: match verdict {
-            Verdict::Accepted(_) => None,
-            Verdict::Rejected(reason) => Some(*reason),
-        },
+        identity: identity.clone(),
     };
-    let ttl_s = (((until_ms - now_ms) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S);
-    J::write(&entry).map(|text| (text, ttl_s))
+    let ttl_s = (((until_ms - verified_at_ms) / 1000.0).ceil() as u32).max(MIN_STORE_TTL_S);
+    J::write(&entry).map(|text| (seal.seal(store_key, &text), ttl_s))
 }
 
-/// Reads a store entry: the verdict and its deadline, or `None` when the entry is not one of ours or has passed.
-pub fn read_stored<J: Json>(text: &str, now_ms: f64) -> Option<(Verdict, f64)> {
-    let entry: StoredVerdict = J::parse(text)?;
-    let verdict = match (entry.identity, entry.reason) {
-        (Some(identity), None) => Verdict::Accepted(Rc::new(identity)),
-        (None, Some(reason)) => Verdict::Rejected(reason),
-        _ => return None,
+/// What a shared-store entry is worth to one reader.
+#[derive(Debug)]
+pub enum StoreRead {
+    /// An authentic verdict this reader may serve until the time given (the earliest of the writer's deadline,
+    /// the time it was verified plus the reader's TTL, and the token's expiration).
+    Serves(Cached, f64),
+    /// Authentic, but past what the reader allows.
+    Spent,
+    /// Not an entry of ours: forged, edited, copied from another key, written under another secret, or not a
+    /// verdict. A miss, counted.
+    Refused,
+}
+
+/// Reads the entry found under `store_key` with the reader's sealing key and settings.
+pub fn read_stored<J: Json>(
+    seal: &SealKey,
+    store_key: &str,
+    text: &str,
+    now_ms: f64,
+    settings: &GuardSettings,
+) -> StoreRead {
+    let Some(entry) = seal.open(store_key, text).and_then(J::parse::<StoredVerdict>) else {
+        return StoreRead::Refused;
     };
-    let until = entry.until as f64;
-    (until > now_ms).then_some((verdict, until))
+    let cached = Cached {
+        verdict: Verdict::Accepted(Rc::new(entry.identity)),
+        // An entry dated in the future (another isolate's clock) counts from now, never later.
+        verified_at_ms: (entry.verified_at as f64).min(now_ms),
+    };
+    let until = serves_until(&cached.verdict, cached.verified_at_ms, settings).min(entry.until as f64);
+    if until > now_ms {
+        StoreRead::Serves(cached, until)
+    } else {
+        StoreRead::Spent
+    }
 }
 
 /// Digests are already uniform: hash them by their first 8 bytes (mixed, so structured keys spread too)
@@ -262,6 +309,19 @@ mod tests {
     }
 
     #[test]
+    fn a_verdict_serves_each_reader_within_its_own_ttls() {
+        let writer = GuardSettings { cache_ttl_ms: 300_000, ..GuardSettings::default() };
+        let reader = GuardSettings { cache_ttl_ms: 1_000, negative_cache_ttl_ms: 0, ..GuardSettings::default() };
+        let accepted = Cached { verdict: Verdict::Accepted(identity(None)), verified_at_ms: 0.0 };
+        assert!(serves(&accepted, 1_499.0, &writer));
+        assert!(serves(&accepted, 999.0, &reader));
+        assert!(!serves(&accepted, 1_500.0, &reader), "the writer's 300 s TTL does not serve a 1 s reader");
+        let rejected = Cached { verdict: Verdict::Rejected(Reason::TokenInvalid), verified_at_ms: 0.0 };
+        assert!(serves(&rejected, 10.0, &writer));
+        assert!(!serves(&rejected, 10.0, &reader), "a reader with the negative cache off");
+    }
+
+    #[test]
     fn policy_bounds_each_verdict() {
         let s = GuardSettings::default();
         assert_eq!(cache_until(&Verdict::Accepted(identity(None)), 1000.0, &s), Some(31_000.0));
@@ -272,29 +332,70 @@ mod tests {
         assert_eq!(cache_until(&Verdict::Rejected(Reason::TokenInvalid), 1000.0, &off), None);
     }
 
+    fn seal(secret: &str) -> SealKey {
+        SealKey::derive(&crate::core::secret::Secret::from(secret))
+    }
+
+    fn served(read: StoreRead) -> Option<(Rc<Identity>, f64, f64)> {
+        match read {
+            StoreRead::Serves(Cached { verdict: Verdict::Accepted(identity), verified_at_ms }, until) => {
+                Some((identity, verified_at_ms, until))
+            }
+            _ => None,
+        }
+    }
+
     #[test]
-    fn store_entries_round_trip_and_carry_their_deadline() {
-        let (text, ttl) = stored_entry::<SerdeJson>(&Verdict::Accepted(identity(None)), 31_000.5, 1000.0).unwrap();
+    fn store_entries_round_trip_sealed_and_carry_their_deadline() {
+        let s = GuardSettings::default();
+        let k = seal("sk_test_writer");
+        let key = store_key(&[0xab; 32]);
+        assert_eq!(key, format!("clerk-m2m-edge:v2:{}", "ab".repeat(32)));
+        let (text, ttl) = stored_entry::<SerdeJson>(&k, &key, &identity(None), 1000.0, 31_000.5).unwrap();
         assert_eq!(ttl, MIN_STORE_TTL_S);
-        let (verdict, until) = read_stored::<SerdeJson>(&text, 1000.0).unwrap();
-        assert!(
-            matches!(verdict, Verdict::Accepted(ref i) if i.subject == "mch_1" && i.claims == identity(None).claims)
-        );
-        assert_eq!(until, 31_001.0);
-        assert!(read_stored::<SerdeJson>(&text, 31_001.0).is_none(), "past its own deadline");
-        let (text, _) = stored_entry::<SerdeJson>(&Verdict::Rejected(Reason::TokenRevoked), 600_000.0, 0.0).unwrap();
-        assert_eq!(text, r#"{"until":600000,"reason":"token-revoked"}"#);
-        assert!(matches!(read_stored::<SerdeJson>(&text, 0.0), Some((Verdict::Rejected(Reason::TokenRevoked), _))));
-        for bad in [
+        let (read, verified_at, until) = served(read_stored::<SerdeJson>(&k, &key, &text, 1000.0, &s)).unwrap();
+        assert!(read.subject == "mch_1" && read.claims == identity(None).claims);
+        assert_eq!((verified_at, until), (1000.0, 31_000.0), "the reader's TTL (30 s) ends before the writer's");
+        assert!(matches!(read_stored::<SerdeJson>(&k, &key, &text, 31_000.0, &s), StoreRead::Spent));
+    }
+
+    #[test]
+    fn the_readers_ttl_and_the_tokens_expiration_bound_a_stored_verdict() {
+        let k = seal("sk_test_writer");
+        let key = store_key(&[1; 32]);
+        let long = stored_entry::<SerdeJson>(&k, &key, &identity(Some(900_000)), 0.0, 300_000.0).unwrap().0;
+        let short = GuardSettings { cache_ttl_ms: 1_000, ..GuardSettings::default() };
+        assert_eq!(served(read_stored::<SerdeJson>(&k, &key, &long, 500.0, &short)).unwrap().2, 1_000.0);
+        assert!(matches!(read_stored::<SerdeJson>(&k, &key, &long, 1_500.0, &short), StoreRead::Spent));
+        let expiring = stored_entry::<SerdeJson>(&k, &key, &identity(Some(2_000)), 0.0, 300_000.0).unwrap().0;
+        let long_reader = GuardSettings { cache_ttl_ms: 600_000, ..GuardSettings::default() };
+        assert_eq!(served(read_stored::<SerdeJson>(&k, &key, &expiring, 0.0, &long_reader)).unwrap().2, 2_000.0);
+        let future = stored_entry::<SerdeJson>(&k, &key, &identity(None), 1e15, 1e15 + 1.0).unwrap().0;
+        let (_, verified_at, until) = served(read_stored::<SerdeJson>(&k, &key, &future, 0.0, &short)).unwrap();
+        assert_eq!((verified_at, until), (0.0, 1_000.0), "a date in the future counts from now");
+    }
+
+    #[test]
+    fn forged_copied_edited_and_foreign_entries_are_refused() {
+        let s = GuardSettings::default();
+        let k = seal("sk_test_writer");
+        let key = store_key(&[2; 32]);
+        let (text, _) = stored_entry::<SerdeJson>(&k, &key, &identity(None), 0.0, 30_000.0).unwrap();
+        let refused = |seal: &SealKey, key: &str, text: &str| {
+            matches!(read_stored::<SerdeJson>(seal, key, text, 0.0, &s), StoreRead::Refused)
+        };
+        assert!(refused(&k, &store_key(&[3; 32]), &text), "copied to another key");
+        assert!(refused(&seal("sk_test_other"), &key, &text), "written under another secret");
+        assert!(refused(&k, &key, &text.replace("mch_1", "mch_9")), "edited");
+        for forged in [
+            r#"{"until":9000000000000000,"identity":{"tokenFormat":"opaque","id":"mt_1","subject":"mch_1","scopes":[],"claims":null,"expiration":null}}"#,
             "",
             "{}",
-            r#"{"until":9e15}"#,
-            r#"{"until":1e15,"reason":"nope"}"#,
-            r#"{"until":1e15,"reason":"token-invalid","x":1}"#,
         ] {
-            assert!(read_stored::<SerdeJson>(bad, 0.0).is_none(), "{bad}");
+            assert!(refused(&k, &key, forged), "{forged}");
         }
-        assert_eq!(store_key(&[0xab; 32]), format!("clerk-m2m-edge:v1:{}", "ab".repeat(32)));
+        let not_a_verdict = k.seal(&key, r#"{"until":1e15,"reason":"token-invalid"}"#);
+        assert!(refused(&k, &key, &not_a_verdict), "sealed, but not an accepted verdict (v1's shape)");
     }
 
     #[test]
