@@ -3,7 +3,7 @@
 // and either sets `c.get('m2mAuth')` and goes on, or answers the guard's own rejection (401 / 403 / 503 with
 // `WWW-Authenticate` or `Retry-After`) — or `onRejected(c, auth)`'s. Imports nothing from Hono itself.
 import { invalidArgument } from './errors.js';
-import { ClerkM2M, kvCacheStore } from '#clerk-m2m-edge';
+import { ClerkM2M, checkVerifyRequestOptions, kvCacheStore } from '#clerk-m2m-edge';
 
 /** The options that configure the client (over what `fromEnv` reads); the rest are the guard's. */
 const CLIENT_OPTIONS = new Set(['machineSecretKey', 'secretKey', 'apiUrl', 'apiVersion', 'timeoutMs', 'maxRetries', 'jwtKey']);
@@ -19,7 +19,8 @@ function executionContext(c) {
 
 /**
  * Guards the routes it is mounted on. Every option may be a value or a function of the context:
- * `m2mAuth({ machineId: (c) => c.env.CLERK_MACHINE_ID, kv: (c) => c.env.M2M_CACHE })`.
+ * `m2mAuth({ kv: (c) => c.env.M2M_CACHE })`. The receiving machine is `machineId`, else the `CLERK_MACHINE_ID`
+ * binding; with neither (and no `allowAnyMachine: true`) every request fails with `invalid_argument`.
  */
 export function m2mAuth(options = {}) {
   if (options === null || typeof options !== 'object') throw invalidArgument('options', 'an options object');
@@ -27,6 +28,8 @@ export function m2mAuth(options = {}) {
   if (onRejected !== undefined && typeof onRejected !== 'function') {
     throw invalidArgument('onRejected', 'a function (c, auth) => Response');
   }
+  // A misspelt option fails here, when the app is set up, not at its first request (and is never ignored).
+  checkVerifyRequestOptions(rest);
   return async function m2mAuthMiddleware(c, next) {
     const resolve = (value) => (typeof value === 'function' ? value(c) : value);
     const overrides = {};

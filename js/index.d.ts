@@ -19,6 +19,8 @@ export interface ClerkM2MOptions {
   maxRetries?: number;
   /** PEM public key of the instance: M2M JWTs are then verified locally with no network at all. */
   jwtKey?: string;
+  /** The receiving machine (`mch_…`) that `m2m.verifyRequest` checks when its options name none. */
+  machineId?: string;
 }
 
 /** Per-call key override, accepted by every operation. */
@@ -121,7 +123,7 @@ export declare class ClerkM2M {
   constructor(options?: ClerkM2MOptions);
   /**
    * The client for a Worker's bindings: `CLERK_MACHINE_SECRET_KEY`, `CLERK_SECRET_KEY`, `CLERK_API_URL`,
-   * `CLERK_JWT_KEY`, `CLERK_TIMEOUT_MS`, `CLERK_MAX_RETRIES` (absent or empty: not set), with `overrides` applied
+   * `CLERK_JWT_KEY`, `CLERK_MACHINE_ID`, `CLERK_TIMEOUT_MS`, `CLERK_MAX_RETRIES` (absent or empty: not set), with `overrides` applied
    * over them. Throws `invalid_argument` naming the binding (`err.field === 'CLERK_TIMEOUT_MS'`) for a malformed
    * one. Returns the same instance for the same values within an isolate (do not `free()` it).
    */
@@ -138,8 +140,11 @@ export declare class ClerkM2M {
   listWithHttpInfo(options: ListTokensOptions): Promise<HttpInfo<M2MTokenList>>;
   revokeTokenWithHttpInfo(options: RevokeTokenOptions): Promise<HttpInfo<M2MToken>>;
   verifyWithHttpInfo(options: VerifyTokenOptions): Promise<HttpInfo<M2MToken>>;
-  /** `verifyRequest` with this client's keys, URL, timeouts and retries (the options override them). */
-  verifyRequest(request: Request, options?: VerifyRequestOptions): Promise<MachineAuth>;
+  /**
+   * `verifyRequest` with this client's keys, URL, timeouts, retries, `jwtKey` and `machineId` (the options
+   * override them). Without a `machineId` here or on the client, `allowAnyMachine: true` is required.
+   */
+  verifyRequest(request: Request, options?: GuardOptions): Promise<MachineAuth>;
   /**
    * A source of tokens for outgoing calls: mints once, hands the token out until `refreshBeforeSeconds` are
    * left, mints anew ahead of expiry, and authorizes `fetch`es. Throws `ClerkM2MError` (`invalid_argument`)
@@ -151,7 +156,7 @@ export declare class ClerkM2M {
 }
 
 /** Options of `m2m.tokenSource`: the mint's (as `createToken`'s) and when to mint anew. */
-export interface TokenSourceOptions extends Omit<CreateTokenOptions, 'minRemainingTtlSeconds'> {
+export interface TokenSourceOptions extends CreateTokenOptions {
   /**
    * Mint anew when less than this many seconds are left (≥ 0, below `secondsUntilExpiration`). Default: 10% of
    * the lifetime, at least 30 s, at most half of it. A token that never expires is kept until `invalidate()`.
@@ -265,21 +270,33 @@ export interface ExecutionContextLike {
  */
 export declare function kvCacheStore(namespace: KVNamespaceLike, ctx?: ExecutionContextLike): CacheStore;
 
-/** Options of `verifyRequest`. At least one of `machineSecretKey`, `secretKey` or `jwtKey` is required. */
-export interface VerifyRequestOptions extends ClerkM2MOptions {
-  /** The receiving machine (`mch_…`): when set, it must be in the token's scopes (`scopes` or `aud`), else 403. */
+/** The guard's options (and the client's): what `m2m.verifyRequest` takes. */
+export interface GuardOptions extends ClerkM2MOptions {
+  /** The receiving machine (`mch_…`): it must be in the token's scopes (`scopes` or `aud`), else 403. */
   machineId?: string;
+  /** `true` accepts tokens whatever machines they grant access to. Needed when no `machineId` is given. */
+  allowAnyMachine?: boolean;
   /** Tolerance for JWT `exp`, `nbf` and `iat`, in milliseconds. Default 5000. */
   clockSkewMs?: number;
   /** `false` turns every cache off. Default true. */
   cache?: boolean;
   /** How long a verified result is reused (never past the token's expiration). Default 30000: this bounds how long a revoked opaque token keeps working. */
   cacheTtlMs?: number;
-  /** How long a definitive rejection (unknown, revoked, expired, bad signature) is reused. Default 5000. */
+  /** How long a definitive rejection (unknown, revoked, expired, bad signature) is reused, in this isolate only. Default 5000. */
   negativeCacheTtlMs?: number;
-  /** Shares results between isolates with the same TTL rules (stored with `expirationTtl` of at least 60 s; entries carry their own deadline). */
+  /**
+   * Shares accepted opaque-token results between isolates (stored with `expirationTtl` of at least 60 s). The
+   * store is untrusted: entries are authenticated with a key derived from the secret key, and each reader
+   * applies its own TTL. Needs `machineSecretKey` or `secretKey`; JWT results and rejections are never stored.
+   */
   cacheStore?: CacheStore;
 }
+
+/**
+ * Options of `verifyRequest`. At least one of `machineSecretKey`, `secretKey` or `jwtKey`, and `machineId` or
+ * `allowAnyMachine: true`, are required.
+ */
+export type VerifyRequestOptions = GuardOptions & ({ machineId: string } | { allowAnyMachine: true });
 
 /** A verified machine. */
 export interface SignedInMachineAuth {
@@ -321,6 +338,13 @@ export type MachineAuth = SignedInMachineAuth | SignedOutMachineAuth;
  * (`missing_key`, `invalid_argument`).
  */
 export declare function verifyRequest(request: Request, options: VerifyRequestOptions): Promise<MachineAuth>;
+
+/**
+ * Throws `ClerkM2MError` (`invalid_argument`, `field` the name) for an option name `verifyRequest` does not take,
+ * naming the closest one it does. `verifyRequest` and Hono's `m2mAuth` run it themselves; call it to check a
+ * configuration at startup.
+ */
+export declare function checkVerifyRequestOptions(options: object): void;
 
 /** How many verification results this isolate holds, and the bound. */
 export declare function verificationCacheStats(): {

@@ -17,6 +17,13 @@ pub enum Error {
         /// What it must be.
         expected: &'static str,
     },
+    /// An options object holds a name it does not take (a typo must fail closed, never be ignored).
+    UnknownOption {
+        /// The name as given (at most 64 characters).
+        name: String,
+        /// The closest name that object takes.
+        closest: &'static str,
+    },
     /// No key at all: neither a per-call `machineSecretKey`, nor the client's `machineSecretKey` or `secretKey`.
     MissingKey,
     /// The request could not be sent or its answer not read (DNS, refused, reset, aborted body).
@@ -88,13 +95,22 @@ impl Error {
     /// `token_invalid`, or for [`Error::Api`] the first Clerk error code.
     pub fn code(&self) -> &str {
         match self {
-            Error::InvalidArgument { .. } => "invalid_argument",
+            Error::InvalidArgument { .. } | Error::UnknownOption { .. } => "invalid_argument",
             Error::MissingKey => "missing_key",
             Error::Network => "network_error",
             Error::Timeout { .. } => "timeout",
             Error::InvalidResponse { .. } => "invalid_response",
             Error::TokenInvalid { .. } => "token_invalid",
             Error::Api(api) => api.code(),
+        }
+    }
+
+    /// The option an `invalid_argument` is about (JS spelling).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidArgument { field, .. } => Some(field),
+            Error::UnknownOption { name, .. } => Some(name),
+            _ => None,
         }
     }
 
@@ -113,6 +129,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidArgument { field, expected } => write!(f, "Invalid argument `{field}`: {expected}."),
+            Error::UnknownOption { name, closest } => write!(f, "Unknown option `{name}`: did you mean {closest}?"),
             Error::MissingKey => f.write_str(
                 "No Clerk key: pass machineSecretKey or secretKey to the client, or machineSecretKey to the call.",
             ),

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod http;
 pub mod json;
 pub mod model;
+pub mod options;
 pub mod reason;
 pub mod retry;
 pub mod sealed;

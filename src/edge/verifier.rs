@@ -159,13 +159,15 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
     }
 
     /// Verifies the request whose `Authorization` header is `authorization`, sharing verdicts through `store`
-    /// when given. `Err` only for a configuration that cannot verify anything; every problem with the request
-    /// itself is an [`Outcome::SignedOut`].
+    /// when given. `Err` only for a configuration that cannot verify anything, or that does not say which machine
+    /// receives (`machine_id` or `allow_any_machine`: checked before anything is sent); every problem with the
+    /// request itself is an [`Outcome::SignedOut`].
     pub async fn verify_request<S: SharedStore>(
         &self,
         authorization: Option<&str>,
         store: Option<&S>,
     ) -> Result<Outcome, Error> {
+        self.settings.checked_receiver()?;
         let token = match header::bearer_token(authorization) {
             Ok(token) => token,
             Err(reason) => return Ok(Outcome::SignedOut(reason.into())),

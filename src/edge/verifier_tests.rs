@@ -70,6 +70,11 @@ impl SharedStore for MemStore {
     }
 }
 
+/// Settings that accept tokens for any machine (most tests are about something else than the receiver).
+fn any_machine() -> GuardSettings {
+    GuardSettings { allow_any_machine: true, ..GuardSettings::default() }
+}
+
 fn private_key() -> RsaPrivateKey {
     RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).unwrap()
 }
@@ -160,7 +165,7 @@ fn with_jwt_key(settings: GuardSettings) -> TestVerifier<'static> {
 fn secret_only(answers: Vec<Result<HttpResponse, TransportError>>) -> TestVerifier<'static> {
     verifier(
         Config { secret_key: Some("sk_test_x".into()), ..Config::default() },
-        GuardSettings::default(),
+        any_machine(),
         answers,
         None,
         Rc::default(),
@@ -276,7 +281,7 @@ fn every_jwt_rule_with_a_pem_key_and_no_network() {
             Err(Reason::TokenInvalid),
         ),
     ];
-    let v = with_jwt_key(GuardSettings::default());
+    let v = with_jwt_key(any_machine());
     for (name, token, expected) in cases {
         let got = check(&v, &token).map(|_| ());
         assert_eq!(got, expected, "{name}");
@@ -349,10 +354,7 @@ fn jwks_failures_are_never_a_success() {
 
 #[test]
 fn opaque_results_are_cached_until_the_ttl() {
-    let v = machine_key(
-        GuardSettings::default(),
-        vec![json(200, &token_json("")), json(200, &token_json(r#"{"revoked":true}"#))],
-    );
+    let v = machine_key(any_machine(), vec![json(200, &token_json("")), json(200, &token_json(r#"{"revoked":true}"#))]);
     for _ in 0..100 {
         assert!(check(&v, "mt_good").is_ok());
     }
@@ -366,10 +368,7 @@ fn opaque_results_are_cached_until_the_ttl() {
 
 #[test]
 fn a_token_expiring_before_the_ttl_is_cached_only_until_it_expires() {
-    let v = machine_key(
-        GuardSettings::default(),
-        vec![json(200, &token_json(r#"{"expiration":1010000}"#)), json(404, "{}")],
-    );
+    let v = machine_key(any_machine(), vec![json(200, &token_json(r#"{"expiration":1010000}"#)), json(404, "{}")]);
     assert!(check(&v, "mt_short").is_ok());
     advance(&v, 9_999.0);
     assert!(check(&v, "mt_short").is_ok());
@@ -381,7 +380,7 @@ fn a_token_expiring_before_the_ttl_is_cached_only_until_it_expires() {
 
 #[test]
 fn definitive_rejections_are_cached_for_the_negative_ttl() {
-    let v = machine_key(GuardSettings::default(), vec![json(404, "{}"), json(404, "{}")]);
+    let v = machine_key(any_machine(), vec![json(404, "{}"), json(404, "{}")]);
     for _ in 0..1_000 {
         assert_eq!(check(&v, "mt_bad").unwrap_err(), Reason::TokenInvalid);
     }
@@ -394,7 +393,7 @@ fn definitive_rejections_are_cached_for_the_negative_ttl() {
 #[test]
 fn upstream_failures_are_503_and_not_cached() {
     let v = machine_key(
-        GuardSettings::default(),
+        any_machine(),
         vec![Err(TransportError::Network), Err(TransportError::Timeout), json(503, "{}"), json(200, &token_json(""))],
     );
     match block_on(v.verify_request(Some("Bearer mt_x"))).unwrap() {
@@ -404,11 +403,11 @@ fn upstream_failures_are_503_and_not_cached() {
         Outcome::SignedIn(_) => panic!("an unavailable Clerk must never let a request in"),
     }
     assert!(check(&v, "mt_x").is_ok(), "nothing was cached: the next request asks again");
-    let refused = machine_key(GuardSettings::default(), vec![json(401, "{}")]);
+    let refused = machine_key(any_machine(), vec![json(401, "{}")]);
     assert_eq!(check(&refused, "mt_x").unwrap_err(), Reason::SecretKeyInvalid);
     let mut limited = json(429, "{}").unwrap();
     limited.headers.push(("retry-after".into(), "30".into()));
-    let v = machine_key(GuardSettings::default(), vec![Ok(limited)]);
+    let v = machine_key(any_machine(), vec![Ok(limited)]);
     match block_on(v.verify_request(Some("Bearer mt_x"))).unwrap() {
         Outcome::SignedOut(r) => assert_eq!(r.retry_after_header(), Some(30)),
         Outcome::SignedIn(_) => panic!(),
@@ -417,7 +416,7 @@ fn upstream_failures_are_503_and_not_cached() {
 
 #[test]
 fn refusals_without_any_call() {
-    let v = machine_key(GuardSettings::default(), vec![]);
+    let v = machine_key(any_machine(), vec![]);
     let cases = [
         (None, Reason::TokenMissing),
         (Some("Basic dXNlcjpwYXNz"), Reason::TokenMissing),
@@ -438,9 +437,21 @@ fn refusals_without_any_call() {
         Reason::TokenTypeMismatch,
         "JWTs need jwtKey or secretKey"
     );
-    let jwt_only = with_jwt_key(GuardSettings::default());
+    let jwt_only = with_jwt_key(any_machine());
     assert_eq!(check(&jwt_only, "mt_abc").unwrap_err(), Reason::TokenTypeMismatch, "opaque tokens need an API key");
     assert_eq!(sent(&v) + sent(&jwt_only), 0);
+}
+
+#[test]
+fn a_guard_that_does_not_say_which_machine_receives_refuses_before_any_request() {
+    let unset = machine_key(GuardSettings::default(), vec![json(200, &token_json(""))]);
+    let err = block_on(unset.verify_request(Some("Bearer mt_any"))).unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid_argument", Some("machineId")));
+    let jwt = with_jwt_key(GuardSettings::default());
+    assert!(block_on(jwt.verify_request(Some(&format!("Bearer {}", signed(HEADER, &claims("")))))).is_err());
+    assert_eq!(sent(&unset), 0, "nothing is sent");
+    let explicit = machine_key(any_machine(), vec![json(200, &token_json(""))]);
+    assert!(check(&explicit, "mt_any").is_ok(), "allow_any_machine says it");
 }
 
 #[test]
@@ -448,7 +459,7 @@ fn misconfiguration_is_an_error() {
     let client = || Rc::new(Client::with_transport(Config::default(), Scripted::new(vec![])).unwrap());
     let state: Rc<RefCell<GuardState<RsaPublicKey>>> = Rc::default();
     let new = |settings| Verifier::new(client(), NativeRsa, state.clone(), settings).map(|_| ());
-    assert!(matches!(new(GuardSettings::default()), Err(Error::MissingKey)));
+    assert!(matches!(new(any_machine()), Err(Error::MissingKey)));
     assert!(matches!(
         new(GuardSettings { jwt_key: Some("nope".into()), ..Default::default() }),
         Err(Error::InvalidArgument { field: "jwtKey", .. })
@@ -463,11 +474,10 @@ fn misconfiguration_is_an_error() {
 fn the_shared_store_serves_other_isolates_and_never_holds_the_token() {
     let store = MemStore::default();
     let cfg = || Config { machine_secret_key: Some("ak_billing".into()), ..Config::default() };
-    let first =
-        verifier(cfg(), GuardSettings::default(), vec![json(200, &token_json(""))], Some(&store), Rc::default());
+    let first = verifier(cfg(), any_machine(), vec![json(200, &token_json(""))], Some(&store), Rc::default());
     assert!(check(&first, "mt_shared_token_value").is_ok());
     assert_eq!(sent(&first), 1);
-    let second = verifier(cfg(), GuardSettings::default(), vec![], Some(&store), Rc::default());
+    let second = verifier(cfg(), any_machine(), vec![], Some(&store), Rc::default());
     assert_eq!(check(&second, "mt_shared_token_value").unwrap().subject, "mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk");
     assert_eq!(sent(&second), 0, "a second isolate reuses the stored result");
     let entries = store.entries.borrow();
@@ -477,7 +487,7 @@ fn the_shared_store_serves_other_isolates_and_never_holds_the_token() {
     assert_eq!(*store.ttls.borrow(), [MIN_STORE_TTL_S], "KV's 60 s minimum; the entry carries its own 30 s deadline");
     drop(entries);
     advance(&second, 30_001.0);
-    let third = verifier(cfg(), GuardSettings::default(), vec![json(404, "{}")], Some(&store), Rc::default());
+    let third = verifier(cfg(), any_machine(), vec![json(404, "{}")], Some(&store), Rc::default());
     advance(&third, 30_001.0);
     assert_eq!(
         check(&third, "mt_shared_token_value").unwrap_err(),
@@ -505,13 +515,12 @@ fn forged_entries(victim: &MemStore) -> Vec<(&'static str, String)> {
 fn a_forged_copied_or_edited_store_entry_signs_nobody_in() {
     let cfg = || Config { machine_secret_key: Some("ak_billing".into()), ..Config::default() };
     let honest = MemStore::default();
-    let writer =
-        verifier(cfg(), GuardSettings::default(), vec![json(200, &token_json(""))], Some(&honest), Rc::default());
+    let writer = verifier(cfg(), any_machine(), vec![json(200, &token_json(""))], Some(&honest), Rc::default());
     assert!(check(&writer, "mt_some_other_token").is_ok());
     for (what, entry) in forged_entries(&honest) {
         crate::edge::store::reset_refused();
         let store = MemStore { forged: Some(entry), ..MemStore::default() };
-        let v = verifier(cfg(), GuardSettings::default(), vec![json(404, "{}")], Some(&store), Rc::default());
+        let v = verifier(cfg(), any_machine(), vec![json(404, "{}")], Some(&store), Rc::default());
         assert_eq!(check(&v, "mt_made_up_BBBBBBBBBBBBBBBBBBBBBB"), Err(Reason::TokenInvalid), "{what}");
         assert_eq!(sent(&v), 1, "{what}: Clerk decides, not the store");
         assert_eq!(crate::edge::store::refused_entries(), 1, "{what}: counted");
@@ -524,7 +533,7 @@ fn a_guard_without_a_secret_and_jwt_and_negative_verdicts_never_touch_the_store(
     let unsigned = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), b64url(claims("").as_bytes()));
     let pem_only = verifier(
         Config::default(),
-        GuardSettings { jwt_key: Some(PUBLIC_PEM.into()), ..GuardSettings::default() },
+        GuardSettings { jwt_key: Some(PUBLIC_PEM.into()), ..any_machine() },
         vec![],
         Some(&store),
         Rc::default(),
@@ -536,7 +545,7 @@ fn a_guard_without_a_secret_and_jwt_and_negative_verdicts_never_touch_the_store(
     let store = MemStore::default();
     let with_secret = verifier(
         Config { secret_key: Some("sk_test_x".into()), ..Config::default() },
-        GuardSettings::default(),
+        any_machine(),
         vec![json(200, &jwks_body(KID)), json(404, "{}")],
         Some(&store),
         Rc::default(),
@@ -554,8 +563,8 @@ fn a_guard_without_a_secret_and_jwt_and_negative_verdicts_never_touch_the_store(
 fn a_verdict_cached_by_one_guard_serves_another_only_within_its_own_ttl() {
     let state: Rc<RefCell<GuardState<RsaPublicKey>>> = Rc::default();
     let cfg = || Config { machine_secret_key: Some("ak_billing".into()), ..Config::default() };
-    let long = GuardSettings { cache_ttl_ms: 300_000, ..GuardSettings::default() };
-    let short = GuardSettings { cache_ttl_ms: 1_000, ..GuardSettings::default() };
+    let long = GuardSettings { cache_ttl_ms: 300_000, ..any_machine() };
+    let short = GuardSettings { cache_ttl_ms: 1_000, ..any_machine() };
     let a = verifier(cfg(), long, vec![json(200, &token_json(""))], None, state.clone());
     let b = verifier(cfg(), short, vec![json(404, "{}")], None, state);
     assert!(check(&a, "mt_revoked_later").is_ok());
@@ -566,10 +575,10 @@ fn a_verdict_cached_by_one_guard_serves_another_only_within_its_own_ttl() {
 
 #[test]
 fn cache_keys_separate_configurations_and_cache_false_disables_caching() {
-    let a = machine_key(GuardSettings::default(), vec![]);
+    let a = machine_key(any_machine(), vec![]);
     let b = verifier(
         Config { machine_secret_key: Some("ak_other".into()), ..Config::default() },
-        GuardSettings::default(),
+        any_machine(),
         vec![],
         None,
         Rc::default(),
@@ -577,7 +586,7 @@ fn cache_keys_separate_configurations_and_cache_false_disables_caching() {
     assert_ne!(a.cache_key("mt_x"), b.cache_key("mt_x"));
     assert_ne!(a.cache_key("mt_x"), a.cache_key("mt_y"));
     let off = machine_key(
-        GuardSettings { cache: false, ..Default::default() },
+        GuardSettings { cache: false, ..any_machine() },
         vec![json(200, &token_json("")), json(200, &token_json(""))],
     );
     assert!(check(&off, "mt_x").is_ok() && check(&off, "mt_x").is_ok());
@@ -586,7 +595,7 @@ fn cache_keys_separate_configurations_and_cache_false_disables_caching() {
 
 #[test]
 fn verify_token_takes_the_local_path_for_m2m_jwts() {
-    let v = with_jwt_key(GuardSettings::default());
+    let v = with_jwt_key(any_machine());
     let t = block_on(v.verify_token(&Secret::new(signed(HEADER, &claims(""))))).unwrap();
     assert_eq!((t.id.as_str(), t.subject.as_str(), t.revoked), ("mt_0123456789abcdef0123456789abcdef", GATEWAY, false));
     let expired = signed(HEADER, &claims("").replace(&(NOW_S + 600).to_string(), &(NOW_S - 60).to_string()));
@@ -595,7 +604,7 @@ fn verify_token_takes_the_local_path_for_m2m_jwts() {
         Err(Error::TokenInvalid { reason: Reason::TokenExpired })
     ));
     assert_eq!(sent(&v), 0);
-    let api = machine_key(GuardSettings::default(), vec![json(200, &token_json(""))]);
+    let api = machine_key(any_machine(), vec![json(200, &token_json(""))]);
     assert!(block_on(api.verify_token(&Secret::new(signed(HEADER, &claims(""))))).is_ok());
     assert_eq!(sent(&api), 1, "without jwtKey or secretKey a JWT is verified by Clerk");
 }

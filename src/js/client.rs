@@ -4,13 +4,16 @@
 
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
-use super::options::{claims, env_options, fetcher, from_js, request_options, ClientOptions, SourceOptions};
+use super::options::{
+    claims, env_options, fetcher, read, request_options, ClientOptions, EnvOptions, GuardDefaults, SourceOptions,
+};
 use super::store::JsCacheStore;
 use super::token_source::JsTokenSource;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::guard::GuardSettings;
 use crate::core::model::{CreateTokenParams, HttpInfo, ListTokensParams, RevokeTokenParams, VerifyTokenParams};
+use crate::core::options::OptionsOf;
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
 use crate::edge::isolate::{isolate_state, remembered, verifier_for, EdgeVerifier, Remembered};
@@ -26,9 +29,11 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = ClerkM2M, skip_typescript)]
 pub struct ClerkM2M {
     client: Rc<Client>,
-    /// The guard for this client's keys and `jwtKey` with default settings; `None` when no key is configured
-    /// (then `verify` and `verifyRequest` reject with `missing_key`).
+    /// The guard for this client's keys, `jwtKey` and `machineId` with default settings; `None` when no key is
+    /// configured (then `verify` and `verifyRequest` reject with `missing_key`).
     verifier: Option<Rc<EdgeVerifier>>,
+    /// The receiving machine `m2m.verifyRequest` checks when its options name none (`CLERK_MACHINE_ID`).
+    machine_id: Option<String>,
 }
 
 /// How many `fromEnv` clients an isolate keeps (one per distinct configuration; a Worker has one).
@@ -36,7 +41,7 @@ const MAX_ENV_CLIENTS: usize = 8;
 
 thread_local! {
     /// The clients `ClerkM2M.fromEnv` built, by configuration and `jwtKey`, as the JS objects it returned.
-    static ENV_CLIENTS: Remembered<(Config, Option<String>), JsValue> = const { RefCell::new(Vec::new()) };
+    static ENV_CLIENTS: Remembered<EnvOptions, JsValue> = const { RefCell::new(Vec::new()) };
 }
 
 /// `data`, or `{ data, status, headers }`.
@@ -48,30 +53,32 @@ fn answer<T: Serialize>(info: HttpInfo<T>, with_info: bool) -> Result<JsValue, E
     }
 }
 
-fn create_params(options: &JsValue) -> Result<CreateTokenParams, Error> {
-    let params: CreateTokenParams = from_js(options)?;
+fn create_params(options: &JsValue, of: OptionsOf) -> Result<CreateTokenParams, Error> {
+    let params: CreateTokenParams = read(options, of)?;
     Ok(CreateTokenParams { claims: claims(options)?, ..params })
 }
 
 #[wasm_bindgen(js_class = ClerkM2M)]
 impl ClerkM2M {
-    /// `new ClerkM2M({ machineSecretKey, secretKey, apiUrl, apiVersion, timeoutMs, maxRetries, jwtKey })`.
+    /// `new ClerkM2M({ machineSecretKey, secretKey, apiUrl, apiVersion, timeoutMs, maxRetries, jwtKey,
+    /// machineId })`.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<ClerkM2M, JsValue> {
-        let options: ClientOptions = from_js(&options)?;
-        Ok(ClerkM2M::build(options.apply(&Config::default())?, options.jwt_key)?)
+        let options: ClientOptions = read(&options, OptionsOf::Client)?;
+        Ok(ClerkM2M::build(options.apply(&Config::default())?, options.jwt_key, options.machine_id)?)
     }
 
     /// `ClerkM2M.fromEnv(env, overrides)`: the client for a Worker's bindings (`CLERK_MACHINE_SECRET_KEY`,
-    /// `CLERK_SECRET_KEY`, `CLERK_API_URL`, `CLERK_JWT_KEY`, `CLERK_TIMEOUT_MS`, `CLERK_MAX_RETRIES`), with
+    /// `CLERK_SECRET_KEY`, `CLERK_API_URL`, `CLERK_JWT_KEY`, `CLERK_MACHINE_ID`, `CLERK_TIMEOUT_MS`,
+    /// `CLERK_MAX_RETRIES`), with
     /// `overrides` applied; a malformed binding throws `invalid_argument` naming it. The same object for the same
     /// values within an isolate.
     #[wasm_bindgen(js_name = fromEnv)]
     pub fn from_env(env: JsValue, overrides: JsValue) -> Result<JsValue, JsValue> {
         let key = env_options(&env, &overrides)?;
         let m2m = ENV_CLIENTS.with(|clients| {
-            remembered(clients, MAX_ENV_CLIENTS, key, |(config, jwt_key)| {
-                ClerkM2M::build(config.clone(), jwt_key.clone()).map(JsValue::from)
+            remembered(clients, MAX_ENV_CLIENTS, key, |(config, jwt_key, machine_id)| {
+                ClerkM2M::build(config.clone(), jwt_key.clone(), machine_id.clone()).map(JsValue::from)
             })
         })?;
         Ok(m2m)
@@ -115,7 +122,7 @@ impl ClerkM2M {
     /// Verifies a token; resolves to its `M2MToken`, rejects with `token_invalid` for a dead or unknown token.
     /// An M2M JWT is checked locally (WebCrypto) when `jwtKey` or `secretKey` is configured.
     pub fn verify(&self, options: JsValue) -> Promise {
-        let params: VerifyTokenParams = match from_js(&options) {
+        let params: VerifyTokenParams = match read(&options, OptionsOf::Verify) {
             Ok(params) => params,
             Err(error) => return reject(error),
         };
@@ -136,7 +143,7 @@ impl ClerkM2M {
     #[wasm_bindgen(js_name = verifyWithHttpInfo)]
     pub fn verify_with_http_info(&self, options: JsValue) -> Promise {
         let client = self.client.clone();
-        match from_js::<VerifyTokenParams>(&options) {
+        match read::<VerifyTokenParams>(&options, OptionsOf::Verify) {
             Ok(params) => spawn(async move { answer(client.verify_token(&params, true).await?, true) }),
             Err(error) => reject(error),
         }
@@ -157,8 +164,8 @@ impl ClerkM2M {
     /// anything is minted.
     #[wasm_bindgen(js_name = tokenSource)]
     pub fn token_source(&self, options: JsValue) -> Result<JsTokenSource, JsValue> {
-        let params = create_params(&options)?;
-        let SourceOptions { refresh_before_seconds } = from_js(&options)?;
+        let params = create_params(&options, OptionsOf::TokenSource)?;
+        let SourceOptions { refresh_before_seconds } = read(&options, OptionsOf::TokenSource)?;
         let store = JsCacheStore::from_options(&options)?;
         let source = TokenSource::new(self.client.clone(), params, refresh_before_seconds, store)?;
         Ok(JsTokenSource::new(match fetcher(&options)? {
@@ -169,17 +176,18 @@ impl ClerkM2M {
 }
 
 impl ClerkM2M {
-    /// A client for `config` (validated here) and `jwt_key`, with its verifier when it can verify anything.
-    fn build(config: Config, jwt_key: Option<String>) -> Result<ClerkM2M, Error> {
+    /// A client for `config` (validated here), `jwt_key` and `machine_id`, with its verifier when it can verify
+    /// anything.
+    fn build(config: Config, jwt_key: Option<String>, machine_id: Option<String>) -> Result<ClerkM2M, Error> {
         let client = Rc::new(Client::new(config)?);
-        let settings = GuardSettings { jwt_key, ..GuardSettings::default() };
+        let settings = GuardSettings { jwt_key, machine_id: machine_id.clone(), ..GuardSettings::default() };
         // `Verifier::new` validates `jwtKey` (so a malformed one throws here, like a malformed URL).
         let verifier = if client.config().has_key() || settings.jwt_key.is_some() {
             Some(Rc::new(Verifier::new(client.clone(), WebCrypto, isolate_state(), settings)?))
         } else {
             None
         };
-        Ok(ClerkM2M { client, verifier })
+        Ok(ClerkM2M { client, verifier, machine_id })
     }
 
     /// This client's `jwtKey`, when it has one.
@@ -190,7 +198,8 @@ impl ClerkM2M {
     /// This client's verifier when the options change nothing it was built with, else the isolate's verifier
     /// for the merged configuration.
     fn request_verifier(&self, options: &JsValue) -> Result<(Rc<EdgeVerifier>, Option<JsCacheStore>), Error> {
-        let (client_options, settings, store) = request_options(options, self.jwt_key())?;
+        let defaults = GuardDefaults { jwt_key: self.jwt_key(), machine_id: self.machine_id.clone() };
+        let (client_options, settings, store) = request_options(options, defaults)?;
         let own = self.verifier.as_ref().filter(|v| !client_options.overrides_client() && *v.settings() == settings);
         let verifier = match own {
             Some(verifier) => verifier.clone(),
@@ -201,7 +210,7 @@ impl ClerkM2M {
 
     fn create(&self, options: &JsValue, with_info: bool) -> Promise {
         let client = self.client.clone();
-        match create_params(options) {
+        match create_params(options, OptionsOf::Create) {
             Ok(params) => spawn(async move { answer(client.create(&params, with_info).await?, with_info) }),
             Err(error) => reject(error),
         }
@@ -209,7 +218,7 @@ impl ClerkM2M {
 
     fn list_tokens(&self, options: &JsValue, with_info: bool) -> Promise {
         let client = self.client.clone();
-        match from_js::<ListTokensParams>(options) {
+        match read::<ListTokensParams>(options, OptionsOf::List) {
             Ok(params) => spawn(async move { answer(client.list_tokens(&params, with_info).await?, with_info) }),
             Err(error) => reject(error),
         }
@@ -217,7 +226,7 @@ impl ClerkM2M {
 
     fn revoke(&self, options: &JsValue, with_info: bool) -> Promise {
         let client = self.client.clone();
-        match from_js::<RevokeTokenParams>(options) {
+        match read::<RevokeTokenParams>(options, OptionsOf::Revoke) {
             Ok(params) => spawn(async move { answer(client.revoke(&params, with_info).await?, with_info) }),
             Err(error) => reject(error),
         }

@@ -60,8 +60,8 @@ impl From<Error> for JsValue {
                 };
                 return new_clerk_api_response_error(to_js(&details).unwrap_or(JsValue::NULL));
             }
-            Error::InvalidArgument { field, .. } => {
-                M2MErrorDetails { code: error.code(), message, field: Some(field), reason: None }
+            Error::InvalidArgument { .. } | Error::UnknownOption { .. } => {
+                M2MErrorDetails { code: error.code(), message, field: error.field(), reason: None }
             }
             Error::TokenInvalid { reason } => {
                 M2MErrorDetails { code: error.code(), message, field: None, reason: Some(reason.as_str()) }

@@ -3,9 +3,10 @@
 
 use super::auth::{guard, reject};
 use super::convert::to_js;
-use super::options::request_options;
+use super::options::{check_names, request_options, GuardDefaults};
 use crate::core::config::Config;
 use crate::core::error::Error;
+use crate::core::options::OptionsOf;
 use crate::edge::isolate::{cache_stats, clear_cache, verifier_for};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -15,13 +16,20 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = verifyRequest, skip_typescript)]
 pub fn verify_request(request: JsValue, options: JsValue) -> Promise {
     let prepared = (|| -> Result<_, Error> {
-        let (client, settings, store) = request_options(&options, None)?;
+        let (client, settings, store) = request_options(&options, GuardDefaults::default())?;
         Ok((verifier_for(client.apply(&Config::default())?, settings)?, store))
     })();
     match prepared {
         Ok((verifier, store)) => guard(verifier, &request, store),
         Err(error) => reject(error),
     }
+}
+
+/// `checkVerifyRequestOptions(options)`: throws `invalid_argument` for a name `verifyRequest` does not take (Hono's
+/// `m2mAuth` checks its options with it when it is set up, before any request).
+#[wasm_bindgen(js_name = checkVerifyRequestOptions, skip_typescript)]
+pub fn check_verify_request_options(options: JsValue) -> Result<(), JsValue> {
+    Ok(check_names(&options, OptionsOf::VerifyRequest)?)
 }
 
 /// `verificationCacheStats()`: `{ entries, capacity, refusedStoreEntries }` of this isolate.

@@ -1,11 +1,14 @@
-//! JS option objects → typed Rust values, through serde-wasm-bindgen. Owns "is this the right JS type" errors,
-//! each naming its field (`err.field === 'limit'`); value rules live in the core.
+//! JS option objects → typed Rust values, through serde-wasm-bindgen, by one reader ([`read`]) over the core's
+//! table of option names (`core::options`): a name the object does not take is refused, a field of the wrong JS
+//! type names itself (`err.field === 'limit'`); value rules and messages live in the core. Also `fetcher` and
+//! `ClerkM2M.fromEnv`'s bindings.
 
-use crate::core::config::{Config, MACHINE_ID_SHAPE, TOKEN_ID_SHAPE};
+use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::guard::GuardSettings;
 use crate::core::json::Json;
 use crate::core::model::Nullable;
+use crate::core::options::{accepted, check_name, invalid, OptionsOf};
 use crate::core::secret::Secret;
 use crate::edge::json::EdgeJson;
 use crate::js::store::JsCacheStore;
@@ -14,67 +17,44 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-const MILLISECONDS: &str = "a non-negative number of milliseconds";
-
-/// Every option of the JS API and what it must be: the field and message of its `invalid_argument` error.
-const FIELDS: [(&str, &str); 28] = [
-    ("options", "an options object"),
-    ("secondsUntilExpiration", "a number greater than 0 and at most 9007199254740991 (2^53 - 1), or null"),
-    ("claims", "a JSON-serialisable value"),
-    ("tokenFormat", "'opaque' or 'jwt'"),
-    ("minRemainingTtlSeconds", "a non-negative integer"),
-    ("machineSecretKey", "a string key"),
-    ("secretKey", "a string key"),
-    ("subject", MACHINE_ID_SHAPE),
-    ("revoked", "a boolean"),
-    ("expired", "a boolean"),
-    ("limit", "an integer from 1 to 100"),
-    ("offset", "a non-negative integer"),
-    ("m2mTokenId", TOKEN_ID_SHAPE),
-    ("revocationReason", "a string or null"),
-    ("token", "a non-empty string of at most 8192 bytes"),
-    ("apiUrl", "an http:// or https:// URL"),
-    ("apiVersion", "a path segment such as v1"),
-    ("timeoutMs", "a positive number of milliseconds, at most 2147483647"),
-    ("maxRetries", "an integer from 0 to 10"),
-    ("jwtKey", "a PEM public key"),
-    ("machineId", MACHINE_ID_SHAPE),
-    ("clockSkewMs", MILLISECONDS),
-    ("cacheTtlMs", MILLISECONDS),
-    ("negativeCacheTtlMs", MILLISECONDS),
-    ("cache", "a boolean"),
-    ("refreshBeforeSeconds", "a number of seconds from 0 up to (not including) secondsUntilExpiration"),
-    ("init", "a RequestInit object"),
-    ("fetcher", "a service binding (an object with fetch()) or a fetch function"),
-];
-
-/// `invalid_argument` for the option `name` (an unknown name is the options object itself).
-pub(crate) fn invalid(name: &str) -> Error {
-    let (field, expected) =
-        FIELDS.iter().find(|(f, _)| *f == name).copied().unwrap_or(("options", "an options object"));
-    Error::invalid(field, expected)
-}
-
 /// True for `undefined` and `null`: no options.
 fn is_absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
 }
 
-/// Reads an options object (`undefined` and `null` read as `{}`): anything but a plain object is `options`,
-/// a field of the wrong JS type is that field.
-pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
-    if !is_absent(value) && (!value.is_object() || Array::is_array(value) || value.is_function()) {
-        return Err(invalid("options"));
-    }
-    let object = if is_absent(value) { Object::new().into() } else { value.clone() };
-    serde_wasm_bindgen::from_value(object).map_err(|_| invalid(culprit::<T>(value)))
+/// Reads the options object `value` of `of` (`undefined` and `null` read as `{}`): anything but a plain object
+/// is `options`, a name `of` does not take is that name (with the closest one it takes), a field of the wrong JS
+/// type is that field.
+pub(crate) fn read<T: DeserializeOwned>(value: &JsValue, of: OptionsOf) -> Result<T, Error> {
+    check_names(value, of)?;
+    parse(value, of)
 }
 
-/// The option that makes `options` unreadable as `T`: each option it sets is read alone, and the first one `T`
-/// refuses is the culprit (`"options"` when none is). Runs only once a read failed, so the happy path costs
-/// nothing for it — and, unlike wrapping every read in serde_path_to_error, no second copy of each reader.
-fn culprit<T: DeserializeOwned>(options: &JsValue) -> &'static str {
-    for (name, _) in FIELDS.iter().skip(1) {
+/// Reads an options object whose names were checked.
+fn parse<T: DeserializeOwned>(value: &JsValue, of: OptionsOf) -> Result<T, Error> {
+    let object = if is_absent(value) { Object::new().into() } else { value.clone() };
+    serde_wasm_bindgen::from_value(object).map_err(|_| invalid(culprit::<T>(value, of)))
+}
+
+/// Refuses anything but a plain object, and every own name of it that `of` does not take.
+pub(crate) fn check_names(value: &JsValue, of: OptionsOf) -> Result<(), Error> {
+    if is_absent(value) {
+        return Ok(());
+    }
+    if !value.is_object() || Array::is_array(value) || value.is_function() {
+        return Err(invalid("options"));
+    }
+    for name in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        check_name(of, &name.as_string().unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+/// The option that makes `options` unreadable as `T`: each option of `of` it sets is read alone, and the first
+/// one `T` refuses is the culprit (`"options"` when none is). Runs only once a read failed, so the happy path
+/// costs nothing for it — and, unlike wrapping every read in serde_path_to_error, no second copy of each reader.
+fn culprit<T: DeserializeOwned>(options: &JsValue, of: OptionsOf) -> &'static str {
+    for name in accepted(of) {
         let key = JsValue::from_str(name);
         if !Reflect::has(options, &key).unwrap_or(false) {
             continue;
@@ -124,6 +104,9 @@ pub(crate) struct ClientOptions {
     /// A PEM public key for JWTs: a guard setting, accepted by the client too.
     #[serde(default)]
     pub jwt_key: Option<String>,
+    /// The receiving machine for `verifyRequest`: a guard setting, accepted by the client as its default.
+    #[serde(default)]
+    pub machine_id: Option<String>,
 }
 
 impl ClientOptions {
@@ -165,12 +148,13 @@ impl ClientOptions {
     }
 }
 
-/// The guard's own options of `verifyRequest` (the client's are read by [`ClientOptions`]).
+/// The guard's own options of `verifyRequest` (the client's, `machineId` among them, are read by
+/// [`ClientOptions`]).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct GuardOptions {
     #[serde(default)]
-    machine_id: Option<String>,
+    allow_any_machine: Option<bool>,
     #[serde(default)]
     clock_skew_ms: Option<f64>,
     #[serde(default)]
@@ -190,12 +174,13 @@ fn milliseconds(value: Option<f64>, field: &'static str, default: u32) -> Result
 }
 
 impl GuardOptions {
-    /// The settings, with `jwt_key` as given.
-    fn settings(self, jwt_key: Option<String>) -> Result<GuardSettings, Error> {
+    /// The settings, with `jwt_key` and `machine_id` as given.
+    fn settings(self, jwt_key: Option<String>, machine_id: Option<String>) -> Result<GuardSettings, Error> {
         let d = GuardSettings::default();
         Ok(GuardSettings {
             jwt_key,
-            machine_id: self.machine_id,
+            machine_id,
+            allow_any_machine: self.allow_any_machine.unwrap_or(false),
             clock_skew_ms: milliseconds(self.clock_skew_ms, "clockSkewMs", d.clock_skew_ms)?,
             cache: self.cache.unwrap_or(d.cache),
             cache_ttl_ms: milliseconds(self.cache_ttl_ms, "cacheTtlMs", d.cache_ttl_ms)?,
@@ -208,15 +193,23 @@ impl GuardOptions {
     }
 }
 
+/// What a client brings to `m2m.verifyRequest` when the options do not say: its `jwtKey` and `machineId`.
+#[derive(Default)]
+pub(crate) struct GuardDefaults {
+    pub jwt_key: Option<String>,
+    pub machine_id: Option<String>,
+}
+
 /// The options of `verifyRequest` (standalone or `m2m.verifyRequest`): the client's, the guard's settings (with
-/// `default_jwt_key` when the options name none) and the `cacheStore`.
+/// `defaults` for what the options do not name) and the `cacheStore`.
 pub(crate) fn request_options(
     options: &JsValue,
-    default_jwt_key: Option<String>,
+    defaults: GuardDefaults,
 ) -> Result<(ClientOptions, GuardSettings, Option<JsCacheStore>), Error> {
-    let client: ClientOptions = from_js(options)?;
-    let jwt_key = client.jwt_key.clone().or(default_jwt_key);
-    let settings = from_js::<GuardOptions>(options)?.settings(jwt_key)?;
+    let client: ClientOptions = read(options, OptionsOf::VerifyRequest)?;
+    let jwt_key = client.jwt_key.clone().or(defaults.jwt_key);
+    let machine_id = client.machine_id.clone().or(defaults.machine_id);
+    let settings = parse::<GuardOptions>(options, OptionsOf::VerifyRequest)?.settings(jwt_key, machine_id)?;
     Ok((client, settings, JsCacheStore::from_options(options)?))
 }
 
@@ -249,7 +242,8 @@ pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
 }
 
 /// The Worker bindings `ClerkM2M.fromEnv` reads, and the option each one sets.
-const BINDINGS: [(&str, &str); 6] = [
+const BINDINGS: [(&str, &str); 7] = [
+    ("CLERK_MACHINE_ID", "machineId"),
     ("CLERK_MACHINE_SECRET_KEY", "machineSecretKey"),
     ("CLERK_SECRET_KEY", "secretKey"),
     ("CLERK_API_URL", "apiUrl"),
@@ -301,9 +295,12 @@ fn number(env: &JsValue, name: &'static str, option: &str) -> Result<Option<f64>
     }
 }
 
-/// `ClerkM2M.fromEnv(env, overrides)`: the configuration and `jwtKey` from a Worker's bindings — each one
-/// validated, errors naming the binding — with the options in `overrides` applied over them.
-pub(crate) fn env_options(env: &JsValue, overrides: &JsValue) -> Result<(Config, Option<String>), Error> {
+/// What `ClerkM2M.fromEnv` builds a client from: the configuration, and the guard's `jwtKey` and `machineId`.
+pub(crate) type EnvOptions = (Config, Option<String>, Option<String>);
+
+/// `ClerkM2M.fromEnv(env, overrides)`: the configuration, `jwtKey` and `machineId` from a Worker's bindings —
+/// each one validated, errors naming the binding — with the options in `overrides` applied over them.
+pub(crate) fn env_options(env: &JsValue, overrides: &JsValue) -> Result<EnvOptions, Error> {
     if !env.is_object() {
         return Err(Error::invalid("env", "a Worker's env object (its bindings)"));
     }
@@ -320,11 +317,18 @@ pub(crate) fn env_options(env: &JsValue, overrides: &JsValue) -> Result<(Config,
         timeout_ms: number(env, "CLERK_TIMEOUT_MS", "timeoutMs")?,
         max_retries,
         jwt_key: binding(env, "CLERK_JWT_KEY")?,
+        machine_id: binding(env, "CLERK_MACHINE_ID")?,
     };
     let config = from_env.apply(&Config::default()).and_then(Config::validated).map_err(as_binding)?;
-    let settings = GuardSettings { jwt_key: from_env.jwt_key, ..GuardSettings::default() };
-    settings.validated_jwt_key().map_err(as_binding)?;
-    let overrides: ClientOptions = from_js(overrides)?;
+    let from_env = GuardSettings { jwt_key: from_env.jwt_key, machine_id: from_env.machine_id, ..Default::default() };
+    from_env.validated_jwt_key().map_err(as_binding)?;
+    let overrides: ClientOptions = read(overrides, OptionsOf::Client)?;
     let config = overrides.apply(&config)?.validated()?;
-    Ok((config, overrides.jwt_key.or(settings.jwt_key)))
+    let settings = GuardSettings {
+        jwt_key: overrides.jwt_key.or(from_env.jwt_key),
+        machine_id: overrides.machine_id.or(from_env.machine_id),
+        ..Default::default()
+    };
+    settings.validated_jwt_key()?;
+    Ok((config, settings.jwt_key, settings.machine_id))
 }

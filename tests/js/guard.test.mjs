@@ -226,7 +226,7 @@ test('cacheStore shares results across isolates and never stores the token', asy
   assert.equal((await takeRequests(standIn)).length, 1);
   assert.equal(puts[0].expirationTtl, 60);
   for (const [key, value] of store) {
-    assert.match(key, /^clerk-m2m-edge:v1:[0-9a-f]{64}$/);
+    assert.match(key, /^clerk-m2m-edge:v2:[0-9a-f]{64}$/);
     assert.ok(!value.includes(token));
   }
   const broken = { get() { throw new Error('kv down'); }, put() { return Promise.reject(new Error('kv down')); } };
@@ -247,7 +247,7 @@ test('m2m.verifyRequest shares the client configuration; m2m.verify checks JWTs 
   const m2m = caller();
   const { token } = await m2m.createToken();
   const jwt = await m2m.createToken({ tokenFormat: 'jwt' });
-  const billing = new ClerkM2M({ machineSecretKey: standIn.machine('billing').secretKey, secretKey: standIn.secretKey, apiUrl: standIn.url });
+  const billing = new ClerkM2M({ machineSecretKey: standIn.machine('billing').secretKey, secretKey: standIn.secretKey, apiUrl: standIn.url, machineId: standIn.machine('billing').id });
   assert.equal((await billing.verifyRequest(bearer(token))).isAuthenticated, true);
   assert.equal((await billing.verifyRequest(bearer(jwt.token), { machineId: standIn.machine('billing').id })).tokenFormat, 'jwt');
   assert.equal((await billing.verifyRequest(bearer(token), { machineSecretKey: 'ak_wrong_key_1' })).reason, 'secret-key-invalid');

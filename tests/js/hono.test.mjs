@@ -34,7 +34,7 @@ const envOf = (machine, extra = {}) => ({
 test('m2mAuth: 200 with c.get("m2mAuth"), 401s with the guard’s response, 403 for a foreign machine', async () => {
   const billing = standIn.machine('billing');
   const env = envOf('billing', { CLERK_MACHINE_ID: billing.id });
-  const guarded = app({ machineId: (c) => c.env.CLERK_MACHINE_ID });
+  const guarded = app({}); // the receiving machine is the CLERK_MACHINE_ID binding
   const own = await ClerkM2M.fromEnv(env).createToken({ secondsUntilExpiration: 600 });
   const ok = await guarded.request('/api/whoami', bearer(own.token), env);
   assert.equal(ok.status, 200);
@@ -59,7 +59,7 @@ test('m2mAuth: 200 with c.get("m2mAuth"), 401s with the guard’s response, 403 
 });
 
 test('m2mAuth: onRejected replaces the rejection; options override the bindings; bad options throw', async () => {
-  const env = envOf('billing');
+  const env = envOf('billing', { CLERK_MACHINE_ID: standIn.machine('billing').id });
   const seen = [];
   const custom = app({
     onRejected: (c, auth) => (seen.push([c.req.path, auth.reason, auth.status]), c.json({ nope: auth.reason }, 418)),
@@ -83,7 +83,7 @@ test('m2mAuth: onRejected replaces the rejection; options override the bindings;
 });
 
 test('m2mAuth: a KV namespace is the shared cache, written through executionCtx.waitUntil', async () => {
-  const env = envOf('billing');
+  const env = envOf('billing', { CLERK_MACHINE_ID: standIn.machine('billing').id });
   const token = (await ClerkM2M.fromEnv(env).createToken({ secondsUntilExpiration: 600 })).token;
   const kv = new Map();
   const namespace = { get: async (k) => kv.get(k) ?? null, put: async (k, v) => void kv.set(k, v) };
@@ -96,6 +96,33 @@ test('m2mAuth: a KV namespace is the shared cache, written through executionCtx.
   assert.equal(waited.length, 1, 'one write, handed to waitUntil');
   assert.equal(kv.size, 1);
   assert.ok(![...kv.keys(), ...kv.values()].some((s) => s.includes(token)), 'the shared cache never holds the token');
+});
+
+test('m2mAuth fails closed: a misspelt option throws at setup; no receiving machine is a 500, nothing sent', async () => {
+  for (const [options, field, closest] of [
+    [{ machineID: 'mch_x' }, 'machineID', 'machineId'],
+    [{ cacheTTLMs: 5 }, 'cacheTTLMs', 'cacheTtlMs'],
+    [{ allowAnyMachines: true }, 'allowAnyMachines', 'allowAnyMachine'],
+  ]) {
+    assert.throws(
+      () => m2mAuth(options),
+      (err) => err instanceof ClerkM2MError && err.code === 'invalid_argument' && err.field === field
+        && err.message.includes(`did you mean ${closest}?`),
+      field,
+    );
+  }
+  const token = (await ClerkM2M.fromEnv(envOf('gateway')).createToken({ tokenFormat: 'jwt' })).token;
+  await standIn.clearRequests();
+  for (const env of [envOf('billing'), envOf('billing', { CLERK_MACHINE_ID: '' })]) {
+    const res = await app({}).request('/api/whoami', bearer(token), env);
+    assert.equal(res.status, 500, 'an unset CLERK_MACHINE_ID is the app\'s error, never a pass');
+  }
+  const unset = await app({ machineId: () => undefined }).request('/api/whoami', bearer(token), envOf('billing'));
+  assert.equal(unset.status, 500);
+  assert.equal((await standIn.requests()).length, 0, 'nothing reached Clerk');
+  const any = await app({ allowAnyMachine: true }).request('/api/whoami', bearer(token), envOf('billing'));
+  assert.equal(any.status, 200, 'allowAnyMachine: true says it');
+  assert.throws(() => ClerkM2M.fromEnv(envOf('billing', { CLERK_MACHINE_ID: 'mch_short' })), (err) => err.field === 'CLERK_MACHINE_ID');
 });
 
 test('ClerkM2M.fromEnv: documented bindings, errors naming the binding, one instance per configuration', async () => {

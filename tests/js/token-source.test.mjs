@@ -21,7 +21,7 @@ before(async () => {
     if (req.url.endsWith('/deny')) return res.writeHead(401).end(); // refuses every token
     const auth = await verifyRequest(
       { headers: { get: (name) => req.headers[name.toLowerCase()] ?? null } },
-      { machineSecretKey: standIn.machine('billing').secretKey, apiUrl: standIn.url, cache: false },
+      { machineSecretKey: standIn.machine('billing').secretKey, apiUrl: standIn.url, machineId: standIn.machine('billing').id, cache: false },
     );
     const status = auth.isAuthenticated ? 200 : auth.status;
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -260,9 +260,17 @@ test('a cacheStore shares the token across isolates; its key holds no secret, it
   assert.equal(again, token);
   assert.equal(mintsIn(await takeRequests(standIn)), 1);
   const [[key, value]] = [...entries];
-  assert.match(key, /^clerk-m2m-edge:v1:token:[0-9a-f]{64}$/);
-  assert.ok(!key.includes(standIn.machine('gateway').secretKey));
+  assert.match(key, /^clerk-m2m-edge:v2:token:[0-9a-f]{64}$/);
+  assert.ok(!key.includes(standIn.machine('gateway').secretKey) && !value.includes(standIn.machine('gateway').secretKey));
   assert.ok(value.includes(token), 'the entry is a bearer credential (documented)');
+
+  // The store is untrusted: a token planted there (unsealed, or the real entry edited) is never sent.
+  for (const planted of [JSON.stringify({ token: 'mt_planted', expires_at: null, refresh_at: null }), value.replace(token, 'mt_planted')]) {
+    const store = { get: async () => planted, put: async () => {} };
+    const fresh = await gatewayClient().tokenSource({ ...options, cacheStore: store }).getToken();
+    assert.notEqual(fresh, 'mt_planted');
+    assert.equal(mintsIn(await takeRequests(standIn)), 1, 'a planted token is a miss: the source mints');
+  }
   assert.ok(puts[0].expirationTtl >= 60 && puts[0].expirationTtl <= 600);
   const other = await gatewayClient().tokenSource({ ...options, claims: { role: 'x' } }).getToken();
   assert.notEqual(other, token, 'other options, another entry');

@@ -67,11 +67,18 @@ export async function story(): Promise<void> {
     void [response, status];
   }
   const viaClient: MachineAuth = await m2m.verifyRequest(new Request('https://x/'));
-  const stats: { entries: number; capacity: number } = verificationCacheStats();
+  const stats: { entries: number; capacity: number; refusedStoreEntries: number } = verificationCacheStats();
   clearVerificationCache();
   void [viaClient, stats];
   // @ts-expect-error cacheTtlMs is a number
-  await verifyRequest(new Request('https://x/'), { secretKey: 'sk', cacheTtlMs: '5' });
+  await verifyRequest(new Request('https://x/'), { secretKey: 'sk', machineId: 'mch_x', cacheTtlMs: '5' });
+  // @ts-expect-error the receiving machine is required: machineId or allowAnyMachine
+  await verifyRequest(new Request('https://x/'), { secretKey: 'sk' });
+  // @ts-expect-error allowAnyMachine must be said as true
+  await verifyRequest(new Request('https://x/'), { secretKey: 'sk', allowAnyMachine: false });
+  await verifyRequest(new Request('https://x/'), { secretKey: 'sk', allowAnyMachine: true });
+  // @ts-expect-error an unknown name (the package throws invalid_argument for it too)
+  await verifyRequest(new Request('https://x/'), { secretKey: 'sk', machineID: 'mch_x' });
 
   // @ts-expect-error tokenFormat is 'opaque' | 'jwt'
   await m2m.createToken({ tokenFormat: 'pem' });

@@ -1,6 +1,6 @@
 // A Cloudflare Worker guarding its API with Clerk M2M tokens (clerk-m2m-edge).
 //
-//   GET  /health             public: { ok, cache: { entries, capacity } }
+//   GET  /health             public: { ok, cache: { entries, capacity, refusedStoreEntries } }
 //   GET  /api/whoami         guarded: answers the calling machine's subject, scopes, claims and token format
 //   POST /tokens             demo only: mints a token with this worker's own machine key
 //                            (?format=jwt for a JWT, ?seconds=N for its lifetime)
@@ -19,8 +19,8 @@ function errorResponse(err) {
 
 async function guarded(request, env, ctx, url) {
   // One client per isolate for these bindings: ClerkM2M.fromEnv returns the same instance for the same values.
+  // The receiving machine is CLERK_MACHINE_ID (fromEnv reads it): unset, every request fails closed (500).
   const auth = await ClerkM2M.fromEnv(env).verifyRequest(request, {
-    machineId: env.CLERK_MACHINE_ID || undefined,
     cacheStore: env.M2M_CACHE ? kvCacheStore(env.M2M_CACHE, ctx) : undefined, // written after the response
     cacheTtlMs: env.CLERK_CACHE_TTL_MS ? Number(env.CLERK_CACHE_TTL_MS) : undefined,
   });

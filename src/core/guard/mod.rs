@@ -32,8 +32,11 @@ pub const DEFAULT_NEGATIVE_CACHE_TTL_MS: u32 = 5_000;
 pub struct GuardSettings {
     /// A PEM public key to verify JWTs with, networkless.
     pub jwt_key: Option<String>,
-    /// The receiving machine: when set, it must be in the token's scopes.
+    /// The receiving machine: it must be in the token's scopes. A guard needs it, or `allow_any_machine`.
     pub machine_id: Option<String>,
+    /// Accept tokens whatever machines they grant access to: only when said, never by leaving `machine_id`
+    /// unset (an unset binding must not open the route to tokens minted for another service).
+    pub allow_any_machine: bool,
     /// Tolerance for JWT time claims.
     pub clock_skew_ms: u32,
     /// Whether results are cached (in the isolate and in the shared store).
@@ -49,6 +52,7 @@ impl Default for GuardSettings {
         GuardSettings {
             jwt_key: None,
             machine_id: None,
+            allow_any_machine: false,
             clock_skew_ms: DEFAULT_CLOCK_SKEW_MS,
             cache: true,
             cache_ttl_ms: DEFAULT_CACHE_TTL_MS,
@@ -57,7 +61,20 @@ impl Default for GuardSettings {
     }
 }
 
+/// What `machineId` must be when a guard has no `allowAnyMachine`.
+pub const RECEIVER_REQUIRED: &str =
+    "the receiving machine's id (mch_…), or allowAnyMachine: true to accept tokens for any machine";
+
 impl GuardSettings {
+    /// `Ok` when the receiving machine is explicit: a `machine_id`, or `allow_any_machine`. Else
+    /// `invalid_argument` for `machineId`.
+    pub fn checked_receiver(&self) -> Result<(), Error> {
+        if self.machine_id.is_none() && !self.allow_any_machine {
+            return Err(Error::invalid("machineId", RECEIVER_REQUIRED));
+        }
+        Ok(())
+    }
+
     /// Checks the settings and returns the DER of `jwt_key`, when one is set: a malformed `jwtKey` or
     /// `machineId` is `invalid_argument`.
     pub fn validated_jwt_key(&self) -> Result<Option<Vec<u8>>, Error> {

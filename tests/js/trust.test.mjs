@@ -1,0 +1,174 @@
+// Issue 17, "trust only what we hold the key to", through the packed package against the stand-in: what an
+// attacker who can write the shared store, a typo in an option name or an unset binding could let through before,
+// each with the input that showed it. Calls to Clerk and store writes are counted.
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { pkg, useStandIn, takeRequests, rejection } from './helpers.mjs';
+
+const { ClerkM2M, ClerkM2MError, verifyRequest, clearVerificationCache, verificationCacheStats } = pkg;
+const standIn = useStandIn();
+beforeEach(() => clearVerificationCache());
+
+const bearer = (token) => new Request('https://billing.internal/api', { headers: { authorization: `Bearer ${token}` } });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const b64url = (text) => Buffer.from(text).toString('base64url');
+
+function receiver(extra = {}) {
+  return {
+    machineSecretKey: standIn.machine('billing').secretKey,
+    secretKey: standIn.secretKey,
+    apiUrl: standIn.url,
+    machineId: standIn.machine('billing').id,
+    ...extra,
+  };
+}
+const mint = (machine, options = {}) =>
+  new ClerkM2M({ machineSecretKey: standIn.machine(machine).secretKey, apiUrl: standIn.url }).createToken(options);
+
+/** A store anyone can write: every `get` answers `answer(key)`; reads and writes are counted. */
+function hostileStore(answer) {
+  const store = { gets: 0, puts: [] };
+  store.get = async (key) => (store.gets++, answer(key));
+  store.put = async (key, value) => void store.puts.push([key, value]);
+  return store;
+}
+
+/** What a made-up verdict looked like in v1: `{ until, identity }` for any key. */
+const madeUpVerdict = () => JSON.stringify({
+  until: 9e15,
+  identity: {
+    tokenFormat: 'opaque', id: 'mt_' + 'b'.repeat(32), subject: standIn.machine('gateway').id,
+    scopes: [standIn.machine('billing').id], claims: { admin: true }, expiration: null,
+  },
+});
+
+test('a made-up store entry signs nobody in: not a made-up opaque token, not an unsigned JWT', async () => {
+  for (const prefix of ['', 'x'.repeat(43) + '.']) {
+    const store = hostileStore(() => prefix + madeUpVerdict());
+    await takeRequests(standIn);
+    const auth = await verifyRequest(bearer('mt_' + 'B'.repeat(40)), receiver({ cacheStore: store }));
+    assert.equal(auth.isAuthenticated, false);
+    assert.equal(auth.reason, 'token-invalid', 'Clerk decided, not the store');
+    assert.equal((await takeRequests(standIn)).length, 1);
+    assert.equal(store.puts.length, 0, 'a rejection is never written to the store');
+    assert.equal(verificationCacheStats().refusedStoreEntries, 1, 'the forged entry is counted');
+    clearVerificationCache();
+  }
+
+  const unsigned = `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(JSON.stringify({
+    jti: 'mt_' + 'c'.repeat(32), sub: standIn.machine('gateway').id, aud: [standIn.machine('billing').id],
+    iat: 1, nbf: 1, exp: 9e9,
+  }))}.`;
+  const store = hostileStore(() => madeUpVerdict());
+  const pemOnly = { jwtKey: standIn.jwtPublicKeyPem, machineId: standIn.machine('billing').id, cacheStore: store };
+  const auth = await verifyRequest(bearer(unsigned), pemOnly);
+  assert.equal(auth.reason, 'token-invalid');
+  assert.equal(store.gets, 0, 'a jwtKey-only guard holds no secret to open entries with: it reads none');
+});
+
+test('a real entry copied to another key, edited, or written under another secret is a miss', async () => {
+  const honest = new Map();
+  const honestStore = { get: async (k) => honest.get(k) ?? null, put: async (k, v) => void honest.set(k, v) };
+  const real = await mint('gateway');
+  assert.equal((await verifyRequest(bearer(real.token), receiver({ cacheStore: honestStore }))).isAuthenticated, true);
+  const [[realKey, realEntry]] = [...honest];
+  assert.match(realKey, /^clerk-m2m-edge:v2:[0-9a-f]{64}$/);
+
+  // The same verdict under another secret: a guard keyed with the reports machine writes its own entry.
+  const otherSecret = new Map();
+  clearVerificationCache();
+  const reportsGuard = receiver({ machineSecretKey: standIn.machine('reports').secretKey, machineId: standIn.machine('reports').id });
+  const fromReports = await mint('gateway');
+  await verifyRequest(bearer(fromReports.token), { ...reportsGuard, cacheStore: { get: async () => null, put: async (k, v) => void otherSecret.set(k, v) } });
+  const [[, otherEntry]] = [...otherSecret];
+
+  const victim = await mint('gateway');
+  await mint('gateway').then(() => new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url })
+    .revokeToken({ m2mTokenId: victim.id }));
+  for (const [what, entry] of [
+    ['copied from another token', realEntry],
+    ['written under another secret', otherEntry],
+    ['edited to extend it', realEntry.replace(/"until":\d+/, '"until":9000000000000000')],
+  ]) {
+    clearVerificationCache();
+    await takeRequests(standIn);
+    const auth = await verifyRequest(bearer(victim.token), receiver({ cacheStore: hostileStore(() => entry) }));
+    assert.equal(auth.reason, 'token-invalid', `${what}: the revoked token stays refused`);
+    assert.equal((await takeRequests(standIn)).length, 1, what);
+    assert.equal(verificationCacheStats().refusedStoreEntries, 1, what);
+  }
+});
+
+test('JWT verdicts and rejections never reach the store; an accepted opaque verdict is written once', async () => {
+  const store = hostileStore(() => null);
+  const jwt = await mint('gateway', { tokenFormat: 'jwt' });
+  const opaque = await mint('gateway');
+  assert.equal((await verifyRequest(bearer(jwt.token), receiver({ cacheStore: store }))).isAuthenticated, true);
+  for (let i = 0; i < 20; i++) await verifyRequest(bearer(`mt_junk_${i}_${'z'.repeat(30)}`), receiver({ cacheStore: store }));
+  assert.equal(store.puts.length, 0, 'no JWT verdict, no junk verdict written');
+  assert.equal((await verifyRequest(bearer(opaque.token), receiver({ cacheStore: store }))).isAuthenticated, true);
+  assert.equal(store.puts.length, 1);
+  assert.equal(store.gets, 21, 'one read per distinct opaque token, none for the JWT');
+});
+
+test("one guard's cache TTL never serves another: a revoked token is refused within the reader's own TTL", async () => {
+  const token = await mint('gateway');
+  const long = receiver({ cacheTtlMs: 300_000 });
+  const short = receiver({ cacheTtlMs: 200 });
+  assert.equal((await verifyRequest(bearer(token.token), long)).isAuthenticated, true);
+  await new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url }).revokeToken({ m2mTokenId: token.id });
+  assert.equal((await verifyRequest(bearer(token.token), long)).isAuthenticated, true, "within the long guard's own TTL (documented)");
+  await sleep(300);
+  const auth = await verifyRequest(bearer(token.token), short);
+  assert.equal(auth.reason, 'token-invalid', "the short guard's 200 ms have passed: it asks Clerk (revoked)");
+});
+
+test('an unknown option name is invalid_argument naming it and the closest one, everywhere, before any request', async () => {
+  const m2m = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
+  const request = bearer('mt_' + 'q'.repeat(40));
+  await takeRequests(standIn);
+  const cases = [
+    ['constructor', () => new ClerkM2M({ machineSecretKey: 'ak_x', apiURL: standIn.url }), 'apiURL', 'apiUrl'],
+    ['fromEnv overrides', () => ClerkM2M.fromEnv({ CLERK_SECRET_KEY: 'sk_x' }, { timeout: 5 }), 'timeout', 'timeoutMs'],
+    ['createToken', () => m2m.createToken({ secondsUntilExpiry: 60 }), 'secondsUntilExpiry', 'secondsUntilExpiration'],
+    ['list', () => m2m.list({ subject: standIn.machine('gateway').id, limt: 5 }), 'limt', 'limit'],
+    ['revokeToken', () => m2m.revokeToken({ m2mTokenId: 'mt_' + 'a'.repeat(32), reason: 'x' }), 'reason', 'revocationReason'],
+    ['verify', () => m2m.verify({ token: 'mt_x', machineSecret: 'ak_x' }), 'machineSecret', 'machineSecretKey'],
+    ['verifyWithHttpInfo', () => m2m.verifyWithHttpInfo({ tokn: 'mt_x' }), 'tokn', 'token'],
+    ['verifyRequest', () => verifyRequest(request, receiver({ machineID: standIn.machine('billing').id })), 'machineID', 'machineId'],
+    ['m2m.verifyRequest', () => m2m.verifyRequest(request, { allowAnyMachine: true, cacheTTL: 5 }), 'cacheTTL', 'cacheTtlMs'],
+    ['tokenSource', () => m2m.tokenSource({ refreshBefore: 30 }), 'refreshBefore', 'refreshBeforeSeconds'],
+  ];
+  for (const [where, call, field, closest] of cases) {
+    const err = await rejection((async () => call())());
+    assert.ok(err instanceof ClerkM2MError, where);
+    assert.equal(err.code, 'invalid_argument', where);
+    assert.equal(err.field, field, where);
+    assert.match(err.message, new RegExp(`did you mean ${closest}\\?`), where);
+  }
+  assert.equal((await takeRequests(standIn)).length, 0, 'nothing reached Clerk');
+});
+
+test('the receiving machine is explicit: a typo or an unset binding throws, never accepts a foreign JWT', async () => {
+  // A JWT minted for another service: reports' token names gateway only, never billing.
+  const foreign = await mint('reports', { tokenFormat: 'jwt' });
+  await takeRequests(standIn);
+  for (const [what, options] of [
+    ['machineID (a typo)', { secretKey: standIn.secretKey, apiUrl: standIn.url, machineID: standIn.machine('billing').id }],
+    ['machineId: undefined (an unset binding)', { secretKey: standIn.secretKey, apiUrl: standIn.url, machineId: undefined }],
+    ['machineId: "" (an empty binding)', { secretKey: standIn.secretKey, apiUrl: standIn.url, machineId: '' }],
+    ['neither', { secretKey: standIn.secretKey, apiUrl: standIn.url }],
+    ['allowAnyMachine: false', { secretKey: standIn.secretKey, apiUrl: standIn.url, allowAnyMachine: false }],
+  ]) {
+    const err = await rejection(verifyRequest(bearer(foreign.token), options));
+    assert.equal(err.code, 'invalid_argument', what);
+    assert.ok(['machineId', 'machineID'].includes(err.field), what);
+  }
+  const viaClient = new ClerkM2M({ secretKey: standIn.secretKey, apiUrl: standIn.url });
+  assert.equal((await rejection(viaClient.verifyRequest(bearer(foreign.token)))).field, 'machineId');
+  assert.equal((await takeRequests(standIn)).length, 0, 'no JWKS, no verify: thrown before any request');
+  const scoped = await verifyRequest(bearer(foreign.token), receiver());
+  assert.equal(scoped.status, 403, 'with machineId the foreign token is refused');
+  const any = await verifyRequest(bearer(foreign.token), { secretKey: standIn.secretKey, apiUrl: standIn.url, allowAnyMachine: true });
+  assert.equal(any.isAuthenticated, true, 'allowAnyMachine: true is the only way to accept any machine');
+});
