@@ -58,6 +58,7 @@ pub use crate::edge::isolate::{
     cache_stats as verification_cache_stats, clear_cache as clear_verification_cache, verifier_for, verify_request,
     CacheStats, EdgeVerifier,
 };
+pub use crate::edge::outgoing::Destinations;
 pub use crate::edge::store::{NoStore, SharedStore};
 pub use crate::edge::token_source::{FetchError, TokenSource};
 pub use crate::edge::verifier::{Crypto, GuardState, Verifier};

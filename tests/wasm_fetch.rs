@@ -3,8 +3,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use clerk_m2m_edge::{
-    Client, Config, CreateTokenParams, Error, FetchError, FetchTransport, HttpRequest, ListTokensParams, Method,
-    NoStore, Nullable, Reason, RevokeTokenParams, Secret, TokenFormat, TokenSource, Transport, VerifyTokenParams,
+    Client, Config, CreateTokenParams, Destinations, Error, FetchError, FetchTransport, HttpRequest, ListTokensParams,
+    Method, NoStore, Nullable, Reason, RevokeTokenParams, Secret, TokenFormat, TokenSource, Transport,
+    VerifyTokenParams,
 };
 use js_sys::{Reflect, JSON};
 use std::future::Future;
@@ -202,12 +203,22 @@ async fn the_rust_token_source_mints_once_and_re_mints_after_a_401() {
     let (gateway_id, key) = machine(0);
     let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(600.0), ..Default::default() };
     let source = TokenSource::new(Rc::new(client(&key, 5_000, 0)), params, Some(60.0), None::<NoStore>).unwrap();
+    let target = JsValue::from_str(&format!("{}/v1/m2m_tokens?subject={gateway_id}", url()));
+    match source.fetch(&target, &JsValue::UNDEFINED).await {
+        Err(FetchError::Token(error)) => assert_eq!(error.field(), Some("origins"), "no origins: fetch sends nothing"),
+        other => panic!("expected invalid_argument, got {:?}", other.map(|r| r.status())),
+    }
+    let source = source.with_origins(Destinations::new([url()]).unwrap());
+    let elsewhere = JsValue::from_str("https://elsewhere.example/x");
+    match source.fetch(&elsewhere, &JsValue::UNDEFINED).await {
+        Err(FetchError::Token(error)) => assert_eq!(error.field(), Some("url"), "another origin: nothing is sent"),
+        other => panic!("expected invalid_argument, got {:?}", other.map(|r| r.status())),
+    }
     let first = source.get_token().await.unwrap();
     assert!(first.expose().starts_with("mt_"));
     assert_eq!(source.get_token().await.unwrap(), first, "kept, not minted again");
 
     // The stand-in refuses a token where a key is expected: a 401, which costs one re-mint and one resend.
-    let target = JsValue::from_str(&format!("{}/v1/m2m_tokens?subject={gateway_id}", url()));
     let response = source.fetch(&target, &JsValue::UNDEFINED).await.unwrap();
     assert_eq!(response.status(), 401, "the resend was refused too: its 401 comes back");
     let second = source.get_token().await.unwrap();

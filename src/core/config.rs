@@ -22,6 +22,11 @@ pub const CLERK_API_VERSION: &str = "2026-05-12";
 pub const USER_AGENT: &str = concat!("clerk-m2m-edge/", env!("CARGO_PKG_VERSION"));
 /// What a machine id must look like, as error messages say it.
 pub const MACHINE_ID_SHAPE: &str = "a machine id: mch_ followed by 27 letters, digits or _";
+/// What `apiUrl` must be, as error messages say it.
+pub const API_URL_SHAPE: &str = "an https:// URL (http:// only to a loopback host), without query or fragment";
+/// What a token source's `origins` must be, as error messages say it.
+pub const ORIGINS_SHAPE: &str =
+    "a non-empty array of origins (https://host[:port]; http:// only to a loopback host) the token may be sent to";
 /// What a token id must look like, as error messages say it.
 pub const TOKEN_ID_SHAPE: &str = "a token id: mt_ followed by 32 hexadecimal digits";
 
@@ -62,7 +67,7 @@ impl Config {
         self.secret_key = checked_key(self.secret_key, "secretKey")?;
         let url = self.api_url.trim_end_matches('/');
         if !is_http_url(url) {
-            return Err(Error::invalid("apiUrl", "an http:// or https:// URL without query or fragment"));
+            return Err(Error::invalid("apiUrl", API_URL_SHAPE));
         }
         self.api_url = url.to_owned();
         let version_ok = !self.api_version.is_empty()
@@ -120,11 +125,43 @@ pub fn checked_machine_id(id: Option<String>, field: &'static str) -> Result<Opt
     }
 }
 
+/// `https://…`, or `http://…` to a loopback host (a key or token must not cross a network in clear text); no
+/// credentials, query or fragment.
 fn is_http_url(url: &str) -> bool {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    let Some(rest) = rest else { return false };
-    let host = rest.split('/').next().unwrap_or("");
-    !host.is_empty() && !host.contains('@') && url.bytes().all(|b| b.is_ascii_graphic()) && !url.contains(['?', '#'])
+    let (rest, secure) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (rest, true),
+        (None, Some(rest)) => (rest, false),
+        (None, None) => return false,
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let well_formed = !authority.is_empty()
+        && !authority.contains('@')
+        && url.bytes().all(|b| b.is_ascii_graphic())
+        && !url.contains(['?', '#']);
+    well_formed && (secure || is_loopback_host(host_of(authority)))
+}
+
+/// The host of `host[:port]` (an IPv6 literal keeps its brackets).
+fn host_of(authority: &str) -> &str {
+    match authority.strip_prefix('[') {
+        Some(v6) => {
+            v6.split(']').next().map_or(authority, |inner| authority.get(..inner.len() + 2).unwrap_or(authority))
+        }
+        None => authority.split(':').next().unwrap_or(authority),
+    }
+}
+
+/// `localhost`, an address of 127.0.0.0/8 (four decimal parts), or `[::1]`: the hosts `http:` may reach.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.first() == Some(&"127")
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().all(|p| p.parse::<u16>().is_ok_and(|n| n <= 255))
 }
 
 /// `mch_` followed by exactly 27 word characters (`[A-Za-z0-9_]`).
@@ -161,6 +198,27 @@ mod tests {
         for bad in ["", "ftp://x", "https://", "api.clerk.com", "https://a b", "https://x?y=1", "https://u@x"] {
             assert_eq!(cfg(bad).unwrap_err().code(), "invalid_argument", "{bad}");
         }
+    }
+
+    #[test]
+    fn http_reaches_loopback_hosts_only() {
+        for ok in ["http://127.0.0.1:8080", "http://127.255.0.9", "http://localhost:3000/x", "http://[::1]:9"] {
+            assert!(cfg(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.clerk.com",
+            "http://10.0.0.1",
+            "http://128.0.0.1",
+            "http://127.0.0.1.evil.example",
+            "http://127.1",
+            "http://localhost.evil.example",
+            "http://[::2]",
+            "http://127.0.0.256",
+            "http://evil.example#@127.0.0.1",
+        ] {
+            assert!(cfg(bad).is_err(), "{bad}");
+        }
+        assert!(is_loopback_host("LOCALHOST") && !is_loopback_host("127.0.0") && !is_loopback_host(""));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! one it does (`machineID` → "did you mean machineId?"): a typo must fail closed, never be ignored. Pure data
 //! and lookups; the JS surface reads objects with it.
 
-use crate::core::config::{MACHINE_ID_SHAPE, TOKEN_ID_SHAPE};
+use crate::core::config::{API_URL_SHAPE, MACHINE_ID_SHAPE, ORIGINS_SHAPE, TOKEN_ID_SHAPE};
 use crate::core::error::Error;
 
 /// An options object of the JS API.
@@ -53,10 +53,10 @@ impl OptionsOf {
 const MILLISECONDS: &str = "a non-negative number of milliseconds";
 
 /// Every option of the JS API: its name, what it must be, and the groups that accept it.
-const OPTIONS: [(&str, &str, u8); 29] = [
+const OPTIONS: [(&str, &str, u8); 30] = [
     ("machineSecretKey", "a string key", CLIENT | CALL),
     ("secretKey", "a string key", CLIENT),
-    ("apiUrl", "an https:// URL (http:// only to a loopback host), without query or fragment", CLIENT),
+    ("apiUrl", API_URL_SHAPE, CLIENT),
     ("apiVersion", "a path segment such as v1", CLIENT),
     ("timeoutMs", "a positive number of milliseconds, at most 2147483647", CLIENT),
     ("maxRetries", "an integer from 0 to 10", CLIENT),
@@ -82,6 +82,7 @@ const OPTIONS: [(&str, &str, u8); 29] = [
     ("cacheStore", "an object with get(key) and put(key, value, { expirationTtl }) methods", GUARD | SOURCE),
     ("refreshBeforeSeconds", "a number of seconds from 0 up to (not including) secondsUntilExpiration", SOURCE),
     ("fetcher", "a service binding (an object with fetch()) or a fetch function", SOURCE),
+    ("origins", ORIGINS_SHAPE, SOURCE),
     ("init", "a RequestInit object", 0),
 ];
 

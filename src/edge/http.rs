@@ -1,26 +1,21 @@
-//! The only code that sends HTTP: one attempt through the runtime's global `fetch` (web-sys types), bounded by
-//! a [`Deadline`] — an `AbortController` and a timer owned by the attempt, as reqwest's wasm client does — that
-//! also covers reading the body and aborts the request when the attempt's future is dropped. Owns nothing else:
-//! no retries, no decoding. Also the token source's outgoing request ([`Outgoing`]): the caller's own `fetch`
-//! with the `Authorization` header set.
+//! Clerk's transport: one attempt through the runtime's global `fetch` (web-sys types), bounded by a [`Deadline`]
+//! — an `AbortController` and a timer owned by the attempt, as reqwest's wasm client does — that also covers
+//! reading the body and aborts the request when the attempt's future is dropped. A redirect is never followed
+//! (it would carry the key elsewhere): a 3xx comes back as Clerk's answer, an error. Owns nothing else: no
+//! retries, no decoding. (The token source's outgoing requests are `edge::outgoing`'s.)
 
-use crate::core::error::Error;
 use crate::core::http::{HttpRequest, HttpResponse, Transport, TransportError, DECISIVE_HEADERS};
-use crate::core::token_source::Body;
-use js_sys::{Array, ArrayBuffer, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Blob, FormData, Headers, Request, RequestInit, Response, UrlSearchParams};
+use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
 
 #[wasm_bindgen]
 extern "C" {
     /// The global `fetch`: every runtime has one (`window` exists only in browsers).
     #[wasm_bindgen(catch, js_name = fetch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
-    /// `fetch(input, init)` with the caller's own input (a URL string, a `URL` or a `Request`).
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn fetch_any(input: &JsValue, init: &Object) -> Result<Promise, JsValue>;
     /// `setTimeout(handler, ms, arg)`: `handler(arg)` after `ms`.
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_with(handler: &Function, ms: i32, arg: &JsValue) -> JsValue;
@@ -28,14 +23,6 @@ extern "C" {
     fn set_timeout(handler: &Function, ms: i32) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
-}
-
-#[wasm_bindgen(module = "/js/source.js")]
-extern "C" {
-    /// `(fetcher ?? fetch)(input, init)`, answered as is unless it is a 401 or not a `Response`, which go to
-    /// `settle(input, init, answer)`.
-    #[wasm_bindgen(catch, js_name = sendChecked)]
-    fn send_checked(fetcher: &JsValue, input: &JsValue, init: &Object, settle: &Function) -> Result<Promise, JsValue>;
 }
 
 thread_local! {
@@ -114,6 +101,7 @@ async fn attempt(request: &HttpRequest, deadline: &Deadline) -> Result<HttpRespo
     init.set_method(request.method.as_str());
     init.set_headers(&headers);
     init.set_signal(Some(&deadline.controller.signal()));
+    init.set_redirect(RequestRedirect::Manual);
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
     }
@@ -153,149 +141,5 @@ impl Transport for FetchTransport {
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
-    }
-}
-
-/// A caller's request as the token source sends it: `fetch(input, init)` with the caller's headers, plus
-/// `Authorization`. Built once per call, sent once or twice.
-pub(crate) struct Outgoing {
-    input: JsValue,
-    /// The caller's `init` with a copy of its headers, when it has any (or `input` is a `Request`); `None` for
-    /// the common `fetch(url)`, which is sent with the token's own frozen init (see [`bearer_init`]).
-    custom: Option<(Object, Headers)>,
-    body: Body,
-}
-
-impl Outgoing {
-    /// True for `fetch(url)`: no `init`, and `input` is not a `Request`.
-    pub fn is_plain(input: &JsValue, init: &JsValue) -> bool {
-        (init.is_undefined() || init.is_null()) && (input.is_string() || !input.is_instance_of::<Request>())
-    }
-
-    /// `fetch(url)`: sent with the token's own init.
-    pub fn plain(input: &JsValue) -> Outgoing {
-        Outgoing { input: input.clone(), custom: None, body: Body::Replayable }
-    }
-
-    /// Reads `init`'s (else the `Request`'s) headers and body kind. A caller-set `Authorization` is refused: the
-    /// token source sets it, and silently replacing the caller's would hide a mistake.
-    pub fn new(input: &JsValue, init: &JsValue) -> Result<Outgoing, Error> {
-        if Outgoing::is_plain(input, init) {
-            return Ok(Outgoing::plain(input));
-        }
-        let absent = init.is_undefined() || init.is_null();
-        let request = if input.is_string() { None } else { input.dyn_ref::<Request>() };
-        if !absent && !init.is_object() {
-            return Err(Error::invalid("init", "a RequestInit object"));
-        }
-        let field = |name: &str| {
-            if absent {
-                JsValue::UNDEFINED
-            } else {
-                Reflect::get(init, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-            }
-        };
-        let own = field("headers");
-        let headers = if !own.is_undefined() && !own.is_null() {
-            Headers::new_with_str_sequence_sequence(&own)
-        } else if let Some(request) = request {
-            Headers::new_with_headers(&request.headers())
-        } else {
-            Headers::new()
-        }
-        .map_err(|_| Error::invalid("headers", "headers as fetch takes them"))?;
-        if headers.has("authorization").unwrap_or(true) {
-            return Err(Error::invalid("headers", "headers without Authorization (the token source sets it)"));
-        }
-        let body = field("body");
-        let replayable = if body.is_undefined() || body.is_null() {
-            request.is_none_or(|r| r.body().is_none())
-        } else {
-            body.is_string()
-                || body.is_instance_of::<ArrayBuffer>()
-                || ArrayBuffer::is_view(&body)
-                || body.is_instance_of::<Blob>()
-                || body.is_instance_of::<FormData>()
-                || body.is_instance_of::<UrlSearchParams>()
-        };
-        let copy = Object::new();
-        if !absent {
-            Object::assign(&copy, init.unchecked_ref());
-        }
-        Reflect::set(&copy, &JsValue::from_str("headers"), &headers)
-            .map_err(|_| Error::invalid("init", "a RequestInit object"))?;
-        let body = if replayable { Body::Replayable } else { Body::Stream };
-        Ok(Outgoing { input: input.clone(), custom: Some((copy, headers)), body })
-    }
-
-    /// Whether the request can be sent again.
-    pub fn body(&self) -> Body {
-        self.body
-    }
-
-    /// Sends it with `token` (whose [`bearer_init`] is `token_init`), through `fetcher` when given (a service
-    /// binding's `fetch`), else the global `fetch`: the promise of its answer.
-    pub fn start(&self, token: &str, token_init: &Object, fetcher: Option<&Function>) -> Result<Promise, JsValue> {
-        let init = match &self.custom {
-            Some((init, headers)) => {
-                headers.set("Authorization", &bearer(token))?;
-                init
-            }
-            None => token_init,
-        };
-        match fetcher {
-            Some(fetcher) => Ok(Promise::resolve(&fetcher.call2(&JsValue::UNDEFINED, &self.input, init)?)),
-            None => fetch_any(&self.input, init),
-        }
-    }
-
-    /// [`Outgoing::start`], awaited: the answer, or the rejection of `fetch` (a fetcher's answer that is not a
-    /// `Response` is a `TypeError`).
-    pub async fn send(
-        &self,
-        token: &str,
-        token_init: &Object,
-        fetcher: Option<&Function>,
-    ) -> Result<Response, JsValue> {
-        let answer = JsFuture::from(self.start(token, token_init, fetcher)?).await?;
-        as_response(answer)
-    }
-}
-
-/// A plain `fetch(input)` sent at once with `token_init` through `fetcher` (else the global `fetch`): its promise,
-/// which hands a 401 (or an answer that is not a `Response`) to `settle(input, token_init, answer)`.
-pub(crate) fn send_plain(
-    input: &JsValue,
-    token_init: &Object,
-    fetcher: Option<&Function>,
-    settle: &Function,
-) -> Result<Promise, JsValue> {
-    send_checked(fetcher.map_or(&JsValue::UNDEFINED, |f| f.as_ref()), input, token_init, settle)
-}
-
-/// `value` as a `Response`, else a `TypeError`.
-pub(crate) fn as_response(value: JsValue) -> Result<Response, JsValue> {
-    value.dyn_into::<Response>().map_err(|_| js_sys::TypeError::new("the fetcher did not answer a Response").into())
-}
-
-/// `Bearer <token>`: the `Authorization` value a token source sends.
-fn bearer(token: &str) -> String {
-    ["Bearer ", token].concat()
-}
-
-/// `{ headers: { authorization: "Bearer <token>" } }`, frozen: built once per token and shared by every plain
-/// `source.fetch(url)` (a `Headers` object and a copy of `init` per call cost more than the rest of the call).
-pub(crate) fn bearer_init(token: &str) -> Object {
-    let headers = Object::new();
-    let _ = Reflect::set(&headers, &JsValue::from_str("authorization"), &JsValue::from_str(&bearer(token)));
-    let init = Object::new();
-    let _ = Reflect::set(&init, &JsValue::from_str("headers"), &Object::freeze(&headers));
-    Object::freeze(&init)
-}
-
-/// Cancels a response's body that will not be read (so the runtime can reuse the connection at once).
-pub(crate) fn discard(response: &Response) {
-    if let Some(body) = response.body() {
-        let _ = body.cancel();
     }
 }

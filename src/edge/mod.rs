@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod http;
 pub mod isolate;
 pub mod json;
+pub mod outgoing;
 pub mod store;
 pub mod token_source;
 pub mod verifier;

@@ -3,6 +3,7 @@
 //! minting once more when the callee answers 401. Owns the held token, the in-flight mint and the shared-store
 //! round trips; the rules (margins, backoff, store entries, what is replayable) are `core::token_source`'s.
 
+use crate::core::config::ORIGINS_SHAPE;
 use crate::core::error::Error;
 use crate::core::guard::cache::{digest_of, Digest};
 use crate::core::http::Transport;
@@ -13,8 +14,9 @@ use crate::core::token_source::{
     backoff_ms, read_stored, should_retry, store_key, stored_entry, Freshness, RefreshPolicy, StoredToken, Timing,
 };
 use crate::edge::client::Client;
-use crate::edge::http::{bearer_init, discard, send_plain, FetchTransport, Outgoing};
+use crate::edge::http::FetchTransport;
 use crate::edge::json::EdgeJson;
+use crate::edge::outgoing::{bearer_init, discard, send_plain, Destinations, Outgoing};
 use crate::edge::store::{count_refused, NoStore, SharedStore};
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
@@ -141,6 +143,8 @@ pub struct TokenSource<T: Transport = FetchTransport, S: SharedStore = NoStore> 
     share_in_flight: bool,
     /// What sends the caller's requests: a service binding's `fetch`, or the global `fetch` when `None`.
     fetcher: Option<js_sys::Function>,
+    /// The origins [`TokenSource::fetch`] may send the token to; `None`: it sends nothing.
+    destinations: Option<Destinations>,
     state: RefCell<State>,
 }
 
@@ -182,6 +186,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             seal,
             share_in_flight,
             fetcher: None,
+            destinations: None,
             state: RefCell::default(),
         })
     }
@@ -190,6 +195,14 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     /// Workers service binding's `fetch` bound to it — instead of the global `fetch`.
     pub fn with_fetcher(mut self, fetcher: js_sys::Function) -> Self {
         self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// The origins [`TokenSource::fetch`] may send the token to (`https://host[:port]`; `http://` only to a
+    /// loopback host): any other URL is `invalid_argument` (`url`) and nothing is sent. Without them, `fetch`
+    /// sends nothing (`invalid_argument`, `origins`); `get_token` needs none.
+    pub fn with_origins(mut self, destinations: Destinations) -> Self {
+        self.destinations = Some(destinations);
         self
     }
 
@@ -346,6 +359,7 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         init: &JsValue,
         mut retried: bool,
     ) -> Result<Response, FetchError> {
+        self.check_destination(input).map_err(FetchError::Token)?;
         let outgoing = Outgoing::new(input, init).map_err(FetchError::Token)?;
         loop {
             let held = self.held().await.map_err(FetchError::Token)?;
@@ -376,10 +390,21 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         if !Outgoing::is_plain(input, init) {
             return None;
         }
+        if let Err(error) = self.check_destination(input) {
+            return Some(Err(error.into()));
+        }
         let now = self.now();
         let held = self.state.borrow().held.clone().filter(|h| h.timing.freshness(now) == Freshness::Fresh)?;
         let token_init = held.fetch_init();
         Some(send_plain(input, token_init, self.fetcher.as_ref(), settle))
+    }
+
+    /// `Ok` when `input` goes to one of the source's origins; nothing is sent otherwise.
+    fn check_destination(&self, input: &JsValue) -> Result<(), Error> {
+        match &self.destinations {
+            Some(destinations) => destinations.check(input),
+            None => Err(Error::invalid("origins", ORIGINS_SHAPE)),
+        }
     }
 
     /// After a 401 to [`TokenSource::send_now`]'s attempt with `token_init`: gives that token up (unless it was

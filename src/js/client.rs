@@ -5,7 +5,8 @@
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
 use super::options::{
-    claims, env_options, fetcher, read, request_options, ClientOptions, EnvOptions, GuardDefaults, SourceOptions,
+    claims, env_options, fetcher, origins, read, request_options, ClientOptions, EnvOptions, GuardDefaults,
+    SourceOptions,
 };
 use super::store::JsCacheStore;
 use super::token_source::JsTokenSource;
@@ -17,6 +18,7 @@ use crate::core::options::OptionsOf;
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
 use crate::edge::isolate::{isolate_state, remembered, verifier_for, EdgeVerifier, Remembered};
+use crate::edge::outgoing::Destinations;
 use crate::edge::token_source::TokenSource;
 use crate::edge::verifier::Verifier;
 use js_sys::Promise;
@@ -160,18 +162,23 @@ impl ClerkM2M {
     }
 
     /// `m2m.tokenSource({ secondsUntilExpiration, refreshBeforeSeconds, tokenFormat, claims, machineSecretKey,
-    /// cacheStore })`: a source of tokens for outgoing calls. Bad options throw `invalid_argument` here, before
+    /// cacheStore, fetcher, origins })`: a source of tokens for outgoing calls. Bad options throw `invalid_argument` here, before
     /// anything is minted.
     #[wasm_bindgen(js_name = tokenSource)]
     pub fn token_source(&self, options: JsValue) -> Result<JsTokenSource, JsValue> {
         let params = create_params(&options, OptionsOf::TokenSource)?;
         let SourceOptions { refresh_before_seconds } = read(&options, OptionsOf::TokenSource)?;
         let store = JsCacheStore::from_options(&options)?;
-        let source = TokenSource::new(self.client.clone(), params, refresh_before_seconds, store)?;
-        Ok(JsTokenSource::new(match fetcher(&options)? {
-            Some(fetcher) => source.with_fetcher(fetcher),
-            None => source,
-        }))
+        let destinations = origins(&options)?.map(Destinations::new).transpose()?;
+        let fetcher = fetcher(&options)?;
+        let mut source = TokenSource::new(self.client.clone(), params, refresh_before_seconds, store)?;
+        if let Some(fetcher) = fetcher {
+            source = source.with_fetcher(fetcher);
+        }
+        if let Some(destinations) = destinations {
+            source = source.with_origins(destinations);
+        }
+        Ok(JsTokenSource::new(source))
     }
 }
 

@@ -241,6 +241,26 @@ pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
     }
 }
 
+/// The token source's `origins` option: an array of strings, read as given (`Destinations` checks each); `None`
+/// when absent.
+pub(crate) fn origins(options: &JsValue) -> Result<Option<Vec<String>>, Error> {
+    if is_absent(options) {
+        return Ok(None);
+    }
+    let value = Reflect::get(options, &JsValue::from_str("origins")).map_err(|_| invalid("origins"))?;
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    if !Array::is_array(&value) {
+        return Err(invalid("origins"));
+    }
+    Array::from(&value)
+        .iter()
+        .map(|origin| origin.as_string().ok_or(invalid("origins")))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
 /// The Worker bindings `ClerkM2M.fromEnv` reads, and the option each one sets.
 const BINDINGS: [(&str, &str); 7] = [
     ("CLERK_MACHINE_ID", "machineId"),

@@ -3,7 +3,8 @@
 
 use super::auth::spawn;
 use super::store::JsCacheStore;
-use crate::edge::http::{as_response, FetchTransport};
+use crate::edge::http::FetchTransport;
+use crate::edge::outgoing::as_response;
 use crate::edge::token_source::{FetchError, TokenSource};
 use js_sys::{Function, Promise};
 use std::rc::{Rc, Weak};

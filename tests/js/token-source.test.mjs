@@ -28,7 +28,8 @@ before(async () => {
     res.end(JSON.stringify(auth.isAuthenticated ? { caller: auth.machineId, body } : { error: auth.reason }));
   });
   await new Promise((resolve) => callee.server.listen(0, '127.0.0.1', resolve));
-  callee.url = `http://127.0.0.1:${callee.server.address().port}/api`;
+  callee.origin = `http://127.0.0.1:${callee.server.address().port}`;
+  callee.url = `${callee.origin}/api`;
 });
 after(() => callee.server.close());
 
@@ -95,7 +96,7 @@ test('Clerk down: a still-valid token is served; with none left, the mint’s ty
 
 test('source.fetch: Authorization set; revoked → 401 → one re-mint → 200; a stream body gets the 401', async () => {
   const client = gatewayClient();
-  const source = client.tokenSource({ secondsUntilExpiration: 600 });
+  const source = client.tokenSource({ origins: [callee.origin], secondsUntilExpiration: 600 });
   callee.received = [];
   await takeRequests(standIn);
   const ok = await source.fetch(callee.url);
@@ -128,7 +129,7 @@ test('source.fetch: Authorization set; revoked → 401 → one re-mint → 200; 
 
 test('source.fetch: when the re-mint fails, the call rejects with the mint’s typed error; never two re-mints', async () => {
   const client = gatewayClient({ maxRetries: 0 });
-  const source = client.tokenSource({ secondsUntilExpiration: 600 });
+  const source = client.tokenSource({ origins: [callee.origin], secondsUntilExpiration: 600 });
   assert.equal((await source.fetch(new URL(callee.url))).status, 200);
   await standIn.fault({ path: '/m2m_tokens', method: 'POST', status: 500 });
   const err = await rejection(source.fetch(new Request(`${callee.url}/deny`)));
@@ -148,22 +149,26 @@ test('source.fetch sends through a fetcher (a service binding or a function) whe
   const binding = { fetch: (input, init) => (seen.push(['binding', String(input)]), fetch(input, init)) };
   const fn = (input, init) => (seen.push(['function', String(input)]), fetch(input, init));
   for (const fetcher of [binding, fn]) {
-    const res = await gatewayClient().tokenSource({ fetcher }).fetch(callee.url);
+    const res = await gatewayClient().tokenSource({ origins: [callee.origin], fetcher }).fetch(callee.url);
     assert.equal(res.status, 200);
   }
   assert.deepEqual(seen, [['binding', callee.url], ['function', callee.url]]);
   for (const fetcher of [5, 'fetch', {}, { fetch: 1 }]) {
     assert.throws(() => gatewayClient().tokenSource({ fetcher }), (err) => err.code === 'invalid_argument' && err.field === 'fetcher');
   }
-  const liarSource = gatewayClient().tokenSource({ fetcher: async () => 'not a response' });
+  const liarSource = gatewayClient().tokenSource({ origins: [callee.origin], fetcher: async () => 'not a response' });
   const liar = await rejection(liarSource.fetch(callee.url));
   assert.ok(liar instanceof TypeError, 'a fetcher that answers no Response: its call fails as fetch would');
   assert.ok((await rejection(liarSource.fetch(callee.url))) instanceof TypeError, 'with a token in hand too');
 });
 
 test('a plain source.fetch(url) with a token in hand: 401 → one re-mint → 200; fetch failures stay fetch’s', async () => {
+  const closed = http.createServer();
+  await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = closed.address().port;
+  closed.close();
   const client = gatewayClient();
-  const source = client.tokenSource({ secondsUntilExpiration: 600 });
+  const source = client.tokenSource({ origins: [callee.origin, `http://127.0.0.1:${port}`], secondsUntilExpiration: 600 });
   assert.equal((await source.fetch(callee.url)).status, 200);
   const first = await source.getToken();
   await revokeAll(client);
@@ -172,17 +177,13 @@ test('a plain source.fetch(url) with a token in hand: 401 → one re-mint → 20
   assert.equal(res.status, 200);
   assert.notEqual(await source.getToken(), first);
   assert.equal(mintsIn(await takeRequests(standIn)), 1);
-  const closed = http.createServer();
-  await new Promise((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const port = closed.address().port;
-  closed.close();
   const err = await rejection(source.fetch(`http://127.0.0.1:${port}/`));
   assert.ok(err instanceof TypeError && !(err instanceof ClerkM2MError), String(err));
   assert.equal(await source.getToken(), await source.getToken(), 'a network failure gives no token up');
 });
 
 test('a call under way survives its source being freed (the 401 check is owned by the pending call)', async () => {
-  const source = gatewayClient().tokenSource();
+  const source = gatewayClient().tokenSource({ origins: [callee.origin] });
   await source.getToken(); // a fresh token in hand: the next plain fetch takes the immediate path
   const pending = source.fetch(callee.url);
   source.free();
@@ -191,7 +192,7 @@ test('a call under way survives its source being freed (the 401 check is owned b
 });
 
 test('a Request input that carries a body is not replayed: its 401 comes back, the token is given up', async () => {
-  const source = gatewayClient().tokenSource();
+  const source = gatewayClient().tokenSource({ origins: [callee.origin] });
   const first = await source.getToken();
   callee.received = [];
   await takeRequests(standIn);
@@ -203,7 +204,7 @@ test('a Request input that carries a body is not replayed: its 401 comes back, t
 });
 
 test('source.fetch refuses a caller-set Authorization header and sends nothing', async () => {
-  const source = gatewayClient().tokenSource();
+  const source = gatewayClient().tokenSource({ origins: [callee.origin] });
   callee.received = [];
   for (const init of [
     { headers: { Authorization: 'Bearer mine' } },

@@ -172,3 +172,78 @@ test('the receiving machine is explicit: a typo or an unset binding throws, neve
   const any = await verifyRequest(bearer(foreign.token), { secretKey: standIn.secretKey, apiUrl: standIn.url, allowAnyMachine: true });
   assert.equal(any.isAuthenticated, true, 'allowAnyMachine: true is the only way to accept any machine');
 });
+
+/** A server on 127.0.0.1 that records what reaches it; `/redirect?to=URL` answers 302 to URL, the rest 200. */
+async function listening() {
+  const { createServer } = await import('node:http');
+  const server = { received: [] };
+  server.http = createServer((req, res) => {
+    server.received.push({ url: req.url, authorization: req.headers.authorization });
+    const to = new URL(req.url, 'http://x').searchParams.get('to');
+    if (to) return res.writeHead(302, { location: to }).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise((resolve) => server.http.listen(0, '127.0.0.1', resolve));
+  server.origin = `http://127.0.0.1:${server.http.address().port}`;
+  server.close = () => new Promise((resolve) => server.http.close(resolve));
+  return server;
+}
+
+test('tokens go only to their origins: a foreign URL, no origins, or a redirect sends the attacker nothing', async () => {
+  const [api, attacker] = [await listening(), await listening()];
+  try {
+    const m2m = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
+    const source = m2m.tokenSource({ origins: [api.origin] });
+    assert.equal((await source.fetch(`${api.origin}/ok`)).status, 200);
+    assert.match(api.received[0].authorization, /^Bearer mt_/);
+
+    for (const input of [`${attacker.origin}/x`, new URL(`${attacker.origin}/x`), new Request(`${attacker.origin}/x`), '/relative']) {
+      for (const init of [undefined, { method: 'POST', body: 'x' }]) {
+        const err = await rejection(source.fetch(input, init));
+        assert.equal(err.code, 'invalid_argument');
+        assert.equal(err.field, 'url', String(input));
+      }
+    }
+    const unrestricted = m2m.tokenSource({});
+    assert.equal((await rejection(unrestricted.fetch(`${api.origin}/ok`))).field, 'origins', 'no origins: fetch sends nothing');
+    assert.match(await unrestricted.getToken(), /^mt_/, 'getToken needs none');
+
+    for (const init of [undefined, { redirect: 'follow' }, { headers: { 'x-a': '1' } }]) {
+      const res = await source.fetch(`${api.origin}/redirect?to=${encodeURIComponent(`${attacker.origin}/stolen`)}`, init);
+      assert.equal(res.status, 302, 'the redirect goes back to the caller');
+    }
+    assert.equal(attacker.received.length, 0, 'not one request reached another origin');
+
+    for (const origins of [['http://billing.internal'], ['https://x.example/path'], ['https://u:p@x.example'], [], 'https://x.example', ['ftp://x.example'], [5]]) {
+      assert.throws(() => m2m.tokenSource({ origins }), (err) => err.field === 'origins', JSON.stringify(origins));
+    }
+    for (const origins of [['https://billing.internal/'], ['http://localhost:8787', 'http://[::1]:9', 'https://a.example:8443']]) {
+      m2m.tokenSource({ origins });
+    }
+  } finally {
+    await Promise.all([api.close(), attacker.close()]);
+  }
+});
+
+test('Clerk calls never follow a redirect with the key; http: is for loopback hosts only', async () => {
+  const attacker = await listening();
+  try {
+    const m2m = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url, maxRetries: 0 });
+    await standIn.fault({ path: '/m2m_tokens', method: 'POST', status: 307, headers: { location: `${attacker.origin}/v1/m2m_tokens` } });
+    const err = await rejection(m2m.createToken());
+    assert.equal(err.status, 307, 'a 3xx is an error answer, never followed');
+    const token = await m2m.createToken();
+    await standIn.fault({ path: '/m2m_tokens/verify', method: 'POST', status: 302, headers: { location: `${attacker.origin}/v1/m2m_tokens/verify` }, times: 3 });
+    const auth = await verifyRequest(bearer(token.token), receiver({ maxRetries: 0 }));
+    assert.equal(auth.reason, 'upstream-unavailable');
+    assert.equal(auth.status, 503);
+    await standIn.clearFaults();
+    assert.equal(attacker.received.length, 0, 'neither the key nor the token left for another host');
+  } finally {
+    await attacker.close();
+  }
+  for (const apiUrl of ['http://api.clerk.com', 'http://10.0.0.1:8080', 'http://127.0.0.1.example.com']) {
+    assert.throws(() => new ClerkM2M({ secretKey: 'sk_x', apiUrl }), (err) => err.field === 'apiUrl', apiUrl);
+  }
+  new ClerkM2M({ secretKey: 'sk_x', apiUrl: 'http://localhost:8080' });
+});

@@ -31,6 +31,17 @@ async function start(runtime, callerEnv, api) {
   return { caller, stop: () => Promise.all([caller.stop(), apiHost.stop()]) };
 }
 
+/** A server on 127.0.0.1 that counts the requests reaching it. */
+async function listening() {
+  const { createServer } = await import('node:http');
+  const server = { received: 0 };
+  server.http = createServer((req, res) => (server.received++, res.end('{}')));
+  await new Promise((resolve) => server.http.listen(0, '127.0.0.1', resolve));
+  server.host = `127.0.0.1:${server.http.address().port}`;
+  server.close = () => new Promise((resolve) => server.http.close(resolve));
+  return server;
+}
+
 async function call(host) {
   const res = await fetch(`${host.url}/call?path=/api/whoami`);
   return { status: res.status, body: await res.json() };
@@ -53,6 +64,21 @@ for (const runtime of Object.keys(runtimes)) {
         assert.equal(res.body.body.subject, gateway.id);
       }
       assert.equal(await takeMints(standIn), 1, 'three calls, one mint');
+
+      // The caller takes a path only: a URL, `//host`, `/\host`, `%2F%2Fhost` or a tab is 400, nothing is sent.
+      const attacker = await listening();
+      try {
+        const at = attacker.host;
+        for (const query of [`https://${at}/x`, `http://${at}/x`, `//${at}/x`, `/\\${at}/x`, `%2F%2F${at}%2Fx`, `/%09/${at}/x`, 'x']) {
+          const res = await fetch(`${hosts.caller.url}/call?path=${query}`);
+          assert.equal(res.status, 400, query);
+          assert.deepEqual(await res.json(), { error: 'bad_path' }, query);
+        }
+        assert.equal(attacker.received, 0, 'no request, so no token, reached another host');
+        assert.equal((await standIn.requests()).filter(isVerify).length, 0, 'nothing reached the API either');
+      } finally {
+        await attacker.close();
+      }
 
       // Revoke the caller's token (as its owner would); once the API's cache TTL has passed, it answers 401.
       const { ClerkM2M } = await import(join(consumer, 'entry.mjs'));
