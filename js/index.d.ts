@@ -323,8 +323,11 @@ export interface SignedOutMachineAuth {
   tokenType: 'm2m_token';
   reason: TokenInvalidReason;
   message: string;
-  /** 401, or 403 for `machine-not-in-scope`, or 503 for `upstream-unavailable`. */
-  status: 401 | 403 | 503;
+  /**
+   * 401, or 403 for `machine-not-in-scope`, 500 for `secret-key-invalid` (the service's own key was refused: its
+   * fault, not the token's), 503 for `upstream-unavailable`.
+   */
+  status: 401 | 403 | 500 | 503;
   /** A JSON `{ error, message }` response with this status, `WWW-Authenticate` (401/403) or `Retry-After` (503). */
   toResponse(): Response;
 }

@@ -53,7 +53,7 @@ impl OptionsOf {
 const MILLISECONDS: &str = "a non-negative number of milliseconds";
 
 /// Every option of the JS API: its name, what it must be, and the groups that accept it.
-const OPTIONS: [(&str, &str, u8); 30] = [
+const OPTIONS: [(&str, &str, u8); 32] = [
     ("machineSecretKey", "a string key", CLIENT | CALL),
     ("secretKey", "a string key", CLIENT),
     ("apiUrl", API_URL_SHAPE, CLIENT),
@@ -79,10 +79,12 @@ const OPTIONS: [(&str, &str, u8); 30] = [
     ("cacheTtlMs", MILLISECONDS, GUARD),
     ("negativeCacheTtlMs", MILLISECONDS, GUARD),
     ("cache", "a boolean", GUARD),
+    ("jwksMaxStaleMs", MILLISECONDS, GUARD),
     ("cacheStore", "an object with get(key) and put(key, value, { expirationTtl }) methods", GUARD | SOURCE),
     ("refreshBeforeSeconds", "a number of seconds from 0 up to (not including) secondsUntilExpiration", SOURCE),
     ("fetcher", "a service binding (an object with fetch()) or a fetch function", SOURCE),
     ("origins", ORIGINS_SHAPE, SOURCE),
+    ("storeTimeoutMs", "a positive number of milliseconds, at most 2147483647", GUARD | SOURCE),
     ("init", "a RequestInit object", 0),
 ];
 

@@ -65,6 +65,9 @@ impl Reason {
     pub fn status(self) -> u16 {
         match self {
             Reason::MachineNotInScope => 403,
+            // The service's own key is at fault, not the caller's token: a 401 would make every caller throw its
+            // token away and mint again. The operator sees the reason.
+            Reason::SecretKeyInvalid => 500,
             Reason::UpstreamUnavailable => 503,
             _ => 401,
         }
@@ -109,7 +112,11 @@ mod tests {
     fn statuses_follow_the_contract() {
         assert_eq!(Reason::MachineNotInScope.status(), 403);
         assert_eq!(Reason::UpstreamUnavailable.status(), 503);
-        for r in ALL.into_iter().filter(|r| !matches!(r, Reason::MachineNotInScope | Reason::UpstreamUnavailable)) {
+        assert_eq!(Reason::SecretKeyInvalid.status(), 500, "the server's key, not the caller's token");
+        let caller_faults = |r: &Reason| {
+            !matches!(r, Reason::MachineNotInScope | Reason::UpstreamUnavailable | Reason::SecretKeyInvalid)
+        };
+        for r in ALL.into_iter().filter(caller_faults) {
             assert_eq!(r.status(), 401, "{}", r.as_str());
         }
     }

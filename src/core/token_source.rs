@@ -22,6 +22,11 @@ pub const MAX_MARGIN_SHARE: f64 = 0.5;
 pub const BASE_BACKOFF_MS: f64 = 1_000.0;
 /// …up to this.
 pub const MAX_BACKOFF_MS: f64 = 30_000.0;
+/// First wait, after a callee refused a fresh token (401) and it was re-minted, before another refusal may cost a
+/// re-mint; doubles per refusal…
+pub const BASE_REMINT_BACKOFF_MS: f64 = 1_000.0;
+/// …up to this, and is reset by any answer that is not a 401.
+pub const MAX_REMINT_BACKOFF_MS: f64 = 60_000.0;
 /// A token that never expires is kept in a shared store for this long (the store entry, not the token).
 pub const NEVER_EXPIRES_STORE_TTL_S: u32 = 86_400;
 
@@ -114,6 +119,12 @@ pub enum Freshness {
 /// How long to wait before trying again after `failures` refreshes failed in a row (1 s, 2 s, 4 s … 30 s).
 pub fn backoff_ms(failures: u32) -> f64 {
     (BASE_BACKOFF_MS * f64::from(1u32 << failures.saturating_sub(1).min(15))).min(MAX_BACKOFF_MS)
+}
+
+/// How long after the `refusals`-th re-mint for a callee's 401 (in a row) another refusal may cost a re-mint
+/// (1 s, 2 s, 4 s … 60 s): a callee that refuses every token must not cost a mint per call.
+pub fn remint_backoff_ms(refusals: u32) -> f64 {
+    (BASE_REMINT_BACKOFF_MS * f64::from(1u32 << refusals.saturating_sub(1).min(16))).min(MAX_REMINT_BACKOFF_MS)
 }
 
 /// The key of a token source's entry in a shared store: a digest of what the mint sends — the API URL, the
@@ -278,6 +289,13 @@ mod tests {
         let steps: Vec<f64> = (1..=7).map(backoff_ms).collect();
         assert_eq!(steps, [1000.0, 2000.0, 4000.0, 8000.0, 16000.0, 30000.0, 30000.0]);
         assert_eq!(backoff_ms(u32::MAX), MAX_BACKOFF_MS);
+    }
+
+    #[test]
+    fn a_refused_token_is_re_minted_at_most_after_a_backoff_of_1_s_doubling_to_60_s() {
+        let steps: Vec<f64> = (1..=8).map(remint_backoff_ms).collect();
+        assert_eq!(steps, [1e3, 2e3, 4e3, 8e3, 16e3, 32e3, 60e3, 60e3]);
+        assert_eq!(remint_backoff_ms(u32::MAX), MAX_REMINT_BACKOFF_MS);
     }
 
     #[test]

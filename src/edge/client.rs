@@ -1,5 +1,6 @@
 //! The Rust client: each operation is core::api (build) → transport (send, with core::retry) → core::api
-//! (decode). Owns the retry loop; must not know how bytes travel (that is the [`Transport`]'s job).
+//! (decode). Owns the retry loop (which honours the isolate's 429 pauses, `edge::pause`); must not know how bytes
+//! travel (that is the [`Transport`]'s job).
 
 use crate::core::api::{self, Operation};
 use crate::core::config::Config;
@@ -12,6 +13,7 @@ use crate::core::reason::Reason;
 use crate::core::retry::{retry_delay_ms, Failure};
 use crate::edge::http::FetchTransport;
 use crate::edge::json::EdgeJson;
+use crate::edge::pause::{pause, paused};
 
 /// A Clerk M2M client for Rust (workers-rs) callers.
 ///
@@ -159,12 +161,21 @@ impl<T: Transport> Client<T> {
     ) -> Result<HttpResponse, Error> {
         let key = request.authorization.expose().trim_start_matches("Bearer ");
         let secrets = [key, token.unwrap_or("")];
+        let base = &self.config.api_url;
         let mut retries = 0;
         loop {
+            // Paused by another call's 429: fail at once. (A call that got the 429 itself waits it out below.)
+            if let Some(answer) = paused(base, key, self.transport.now_ms()).filter(|_| retries == 0) {
+                return Err(Error::Api(answer));
+            }
             let (failure, error) = match self.transport.send(request, self.config.timeout_ms).await {
                 Ok(response) if response.is_success() => return Ok(response),
                 Ok(response) => {
-                    let api = api::decode_error::<EdgeJson>(&response, &secrets, self.transport.now_ms());
+                    let now = self.transport.now_ms();
+                    let api = api::decode_error::<EdgeJson>(&response, &secrets, now);
+                    if let (429, Some(after)) = (response.status, api.retry_after) {
+                        pause(base, key, now + f64::from(after) * 1000.0, now, &api);
+                    }
                     (Failure::Status(response.status, api.retry_after), Error::Api(api))
                 }
                 Err(TransportError::Network) => (Failure::Network, Error::Network),
@@ -316,6 +327,29 @@ pub(crate) mod tests {
         let c = client(vec![Ok(limited), json(201, &token_json(r#"{"token":"mt_new"}"#))]);
         assert!(block_on(c.create_token(&CreateTokenParams::default())).is_ok());
         assert_eq!(*c.transport.slept.borrow(), [1000]);
+    }
+
+    #[test]
+    fn a_429_pauses_the_isolates_calls_to_that_clerk_and_key_until_retry_after() {
+        let mut limited = json(429, r#"{"errors":[{"code":"too_many_requests"}]}"#).unwrap();
+        limited.headers.push(("retry-after".into(), "30".into()));
+        let config = Config { machine_secret_key: Some("ak_paused".into()), max_retries: 0, ..Config::default() };
+        let c = Client::with_transport(config, Scripted::new(vec![Ok(limited), json(200, &token_json(""))])).unwrap();
+        let p = VerifyTokenParams { token: "mt_x".into(), machine_secret_key: None };
+        for _ in 0..100 {
+            match block_on(c.verify(&p)) {
+                Err(Error::Api(e)) => {
+                    assert_eq!((e.status, e.code(), e.retry_after), (429, "too_many_requests", Some(30)))
+                }
+                other => panic!("{:?}", other.map(|t| t.id)),
+            }
+        }
+        assert_eq!(c.transport.sent.borrow().len(), 1, "100 calls, one request: the rest waited for Retry-After");
+        let other_key = VerifyTokenParams { token: "mt_x".into(), machine_secret_key: Some("ak_other".into()) };
+        assert!(block_on(c.verify(&other_key)).is_ok(), "another key is not paused");
+        c.transport.now.set(c.transport.now.get() + 30_000.0);
+        assert!(matches!(block_on(c.verify(&p)), Err(Error::Network)), "after it, calls go out again");
+        assert_eq!(c.transport.sent.borrow().len(), 3);
     }
 
     #[test]

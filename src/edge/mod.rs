@@ -9,6 +9,7 @@ pub mod http;
 pub mod isolate;
 pub mod json;
 pub mod outgoing;
+pub mod pause;
 pub mod store;
 pub mod token_source;
 pub mod verifier;

@@ -11,7 +11,8 @@ use crate::core::model::CreateTokenParams;
 use crate::core::sealed::SealKey;
 use crate::core::secret::Secret;
 use crate::core::token_source::{
-    backoff_ms, read_stored, should_retry, store_key, stored_entry, Freshness, RefreshPolicy, StoredToken, Timing,
+    backoff_ms, read_stored, remint_backoff_ms, should_retry, store_key, stored_entry, Freshness, RefreshPolicy,
+    StoredToken, Timing,
 };
 use crate::edge::client::Client;
 use crate::edge::http::FetchTransport;
@@ -94,6 +95,12 @@ struct State {
     /// Refreshes failed in a row, and until when no refresh is tried while the held token is still valid.
     failures: u32,
     retry_at_ms: f64,
+    /// The last mint's error: with no valid token, calls fail with it at once until `retry_at_ms`.
+    last_error: Option<Error>,
+    /// Callee 401s in a row that cost a re-mint, and until when another 401 gives no token up (it goes back to
+    /// the caller). Reset by any other answer.
+    refusals: u32,
+    remint_after_ms: f64,
     /// Digests of tokens given up on (a callee's 401, `invalidate`): never taken back from the store.
     invalidated: Vec<Digest>,
 }
@@ -231,9 +238,13 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             let (valid, flight, minting) = {
                 let state = self.state.borrow();
                 let valid = state.held.clone().filter(|h| h.timing.freshness(now) != Freshness::Dead);
-                match &valid {
-                    Some(held) if held.timing.freshness(now) == Freshness::Fresh => return Ok(held.clone()),
-                    Some(held) if now < state.retry_at_ms => return Ok(held.clone()),
+                match (&valid, &state.last_error) {
+                    (Some(held), _) if held.timing.freshness(now) == Freshness::Fresh => return Ok(held.clone()),
+                    (Some(held), _) if now < state.retry_at_ms => return Ok(held.clone()),
+                    // No valid token, and the last mint failed: its error, at once, until the backoff passes.
+                    (None, Some(error)) if now < state.retry_at_ms && state.flight.is_none() => {
+                        return Err(error.clone())
+                    }
                     _ => {}
                 }
                 (valid, state.flight.clone(), state.minting > 0)
@@ -276,10 +287,12 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                     state.held = Some(held.clone());
                     state.failures = 0;
                     state.retry_at_ms = 0.0;
+                    state.last_error = None;
                 }
-                Err(_) => {
+                Err(error) => {
                     state.failures = state.failures.saturating_add(1);
                     state.retry_at_ms = self.now() + backoff_ms(state.failures);
+                    state.last_error = Some(error.clone());
                 }
             }
         }
@@ -319,6 +332,28 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             }
         }
         Ok(Held::new(token, timing))
+    }
+
+    /// Whether a callee's 401 may cost a re-mint now.
+    fn may_remint(&self) -> bool {
+        self.now() >= self.state.borrow().remint_after_ms
+    }
+
+    /// A callee refused a token and it was given up: the next refusal waits for the re-mint backoff.
+    fn refused(&self) {
+        let now = self.now();
+        let mut state = self.state.borrow_mut();
+        state.refusals = state.refusals.saturating_add(1);
+        state.remint_after_ms = now + remint_backoff_ms(state.refusals);
+    }
+
+    /// A callee answered something other than 401: refusals start again from none.
+    fn accepted(&self) {
+        let mut state = self.state.borrow_mut();
+        if state.refusals > 0 {
+            state.refusals = 0;
+            state.remint_after_ms = 0.0;
+        }
     }
 
     /// Gives up on `held` if it is still the token in hand (a concurrent call may have replaced it already).
@@ -366,9 +401,16 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
             let init = held.fetch_init();
             let response =
                 outgoing.send(held.token.expose(), init, self.fetcher.as_ref()).await.map_err(FetchError::Fetch)?;
-            if response.status() == 401 && !retried {
-                self.give_up(&held);
+            if response.status() != 401 {
+                self.accepted();
+                return Ok(response);
             }
+            // A 401 costs a re-mint only once per call, and not again until the re-mint backoff has passed.
+            if retried || !self.may_remint() {
+                return Ok(response);
+            }
+            self.give_up(&held);
+            self.refused();
             if !should_retry(response.status(), outgoing.body(), retried) {
                 return Ok(response);
             }
@@ -387,7 +429,8 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         init: &JsValue,
         settle: &Function,
     ) -> Option<Result<Promise, JsValue>> {
-        if !Outgoing::is_plain(input, init) {
+        // After a refusal, every answer goes through the slow path until one that is not a 401 resets the backoff.
+        if !Outgoing::is_plain(input, init) || self.state.borrow().refusals > 0 {
             return None;
         }
         if let Err(error) = self.check_destination(input) {
@@ -415,10 +458,14 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         token_init: &JsValue,
         response: Response,
     ) -> Result<Response, FetchError> {
+        if !self.may_remint() {
+            return Ok(response);
+        }
         let held = self.state.borrow().held.clone();
         if let Some(held) = held.filter(|h| h.init.get().is_some_and(|i| JsValue::from(i) == *token_init)) {
             self.give_up(&held);
         }
+        self.refused();
         discard(&response);
         self.send_with_retry(input, &JsValue::UNDEFINED, true).await
     }
@@ -511,6 +558,21 @@ mod tests {
         advance(&s, 200_000.0); // expired now
         let err = block_on(s.get_token()).unwrap_err();
         assert_eq!(err.code(), "network_error", "no valid token left: the mint's typed error");
+    }
+
+    #[test]
+    fn clerk_down_with_no_token_fails_fast_until_the_backoff_passes() {
+        let down = || json(503, r#"{"errors":[{"code":"service_unavailable"}]}"#);
+        let s = source((0..10).map(|_| down()).collect(), true);
+        for _ in 0..100 {
+            let err = block_on(s.get_token()).unwrap_err();
+            assert_eq!(err.code(), "service_unavailable", "the mint's error, every time");
+            advance(&s, 9.0); // 100 calls in 0.9 s
+        }
+        assert_eq!(mints(&s), 1, "one Clerk call; the other 99 failed at once with its error");
+        advance(&s, 100.0);
+        assert!(block_on(s.get_token()).is_err());
+        assert_eq!(mints(&s), 2, "after the 1 s backoff, one more try");
     }
 
     #[test]

@@ -40,10 +40,23 @@ pub trait Crypto {
     async fn verify_rsa(&self, alg: Alg, key: &Self::Key, signature: &[u8], data: &[u8]) -> bool;
 }
 
+/// One JWKS (per Clerk URL and secret key): its state, the keys imported from it, and why its last fetch failed.
 struct JwksEntry<K> {
     context: Digest,
     state: JwksState,
     imported: Vec<(Option<String>, Alg, K)>,
+    last_error: Option<Error>,
+}
+
+/// How many JWKS and imported PEM keys an isolate keeps (one per tenant's configuration; the oldest goes first).
+const MAX_KEY_SETS: usize = 32;
+
+/// Keeps `item` in `list`, dropping the oldest entry once `list` holds [`MAX_KEY_SETS`].
+fn push_bounded<T>(list: &mut Vec<T>, item: T) {
+    if list.len() >= MAX_KEY_SETS {
+        list.remove(0);
+    }
+    list.push(item);
 }
 
 /// What the guard remembers across requests in one isolate: verdicts, JWKS and imported keys.
@@ -282,13 +295,17 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         })
     }
 
-    /// For `verify()`: an M2M JWT is checked locally when a key is configured, anything else through the API.
+    /// For `verify()`: an M2M JWT is checked locally — with `jwtKey` or the JWKS (`secretKey`); without either it
+    /// is `token-type-mismatch`, as the guard answers — and anything else through the API.
     pub async fn verify_token(&self, token: &Secret) -> Result<M2MToken, Error> {
         api::check_token_argument(token)?;
         let text = token.expose();
         if !text.starts_with("mt_") && text.contains('.') {
             let kind = token::classify::<EdgeJson>(text).map_err(|reason| Error::TokenInvalid { reason })?;
-            if let (TokenKind::Jwt(jwt), true) = (&kind, self.can_verify(&kind)) {
+            if let TokenKind::Jwt(jwt) = &kind {
+                if !self.can_verify(&kind) {
+                    return Err(Error::TokenInvalid { reason: Reason::TokenTypeMismatch });
+                }
                 return self.verify_jwt(jwt).await.map_err(|failure| match failure {
                     Failure::Reject(reason) => Error::TokenInvalid { reason },
                     Failure::Upstream(error) | Failure::Config(error) => error,
@@ -306,20 +323,24 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         if let Some(der) = &self.jwt_key_der {
             return self.pem_key(der, alg).await;
         }
+        let max_stale_ms = f64::from(self.settings.jwks_max_stale_ms);
         let mut fetched = false;
         let jwk = loop {
-            let decision = {
+            let (decision, last_error) = {
                 let state = self.state.borrow();
-                let entry = state.jwks.iter().find(|e| e.context == self.jwks_context);
-                entry.map_or(JwksDecision::Fetch, |e| e.state.decide(self.now(), kid, alg))
+                match state.jwks.iter().find(|e| e.context == self.jwks_context) {
+                    Some(e) => (e.state.decide(self.now(), kid, alg, max_stale_ms), e.last_error.clone()),
+                    None => (JwksDecision::Fetch, None),
+                }
             };
             match decision {
                 JwksDecision::Use(jwk) => break jwk,
                 JwksDecision::Fetch if !fetched => {
-                    self.fetch_jwks().await?;
+                    self.fetch_jwks().await;
                     fetched = true;
                 }
                 JwksDecision::Fetch | JwksDecision::Reject => return Err(Reason::TokenInvalid.into()),
+                JwksDecision::Unavailable => return Err(Failure::Upstream(last_error.unwrap_or(Error::Network))),
             }
         };
         let cached = self.state.borrow().jwks.iter().find(|e| e.context == self.jwks_context).and_then(|e| {
@@ -330,20 +351,19 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         }
         let key = self.crypto.import_rsa_jwk(&jwk, alg).await.ok_or(Failure::Reject(Reason::TokenInvalid))?;
         if let Some(entry) = self.state.borrow_mut().jwks.iter_mut().find(|e| e.context == self.jwks_context) {
-            entry.imported.push((jwk.kid.clone(), alg, key.clone()));
+            // Concurrent imports of one key keep one copy.
+            if !entry.imported.iter().any(|(k, a, _)| *k == jwk.kid && *a == alg) {
+                entry.imported.push((jwk.kid.clone(), alg, key.clone()));
+            }
         }
         Ok(key)
     }
 
     async fn pem_key(&self, der: &[u8], alg: Alg) -> Result<C::Key, Failure> {
-        let cached = self
-            .state
-            .borrow()
-            .pem_keys
-            .iter()
-            .find(|(d, a, _)| *d == self.pem_id && *a == alg)
-            .map(|(_, _, k)| k.clone());
-        if let Some(key) = cached {
+        let find = |state: &GuardState<C::Key>| {
+            state.pem_keys.iter().find(|(d, a, _)| *d == self.pem_id && *a == alg).map(|(_, _, k)| k.clone())
+        };
+        if let Some(key) = find(&self.state.borrow()) {
             return Ok(key);
         }
         let key = self
@@ -351,21 +371,48 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
             .import_rsa_spki(der, alg)
             .await
             .ok_or(Failure::Config(Error::invalid("jwtKey", "an RSA public key the runtime can import")))?;
-        self.state.borrow_mut().pem_keys.push((self.pem_id, alg, key.clone()));
-        Ok(key)
+        let mut state = self.state.borrow_mut();
+        match find(&state) {
+            Some(imported) => Ok(imported),
+            None => {
+                push_bounded(&mut state.pem_keys, (self.pem_id, alg, key.clone()));
+                Ok(key)
+            }
+        }
     }
 
-    async fn fetch_jwks(&self) -> Result<(), Failure> {
-        let request = api::jwks_request(self.client.config()).map_err(Failure::Upstream)?;
-        let response = self.client.execute(Operation::Jwks, &request, None).await.map_err(Failure::Upstream)?;
-        let keys = parse_jwks::<EdgeJson>(&response.body).map_err(Failure::Upstream)?;
+    /// Fetches this configuration's JWKS and records the outcome: new keys, or a failure (the keys in hand stay,
+    /// and no fetch is tried again within the cooldown).
+    async fn fetch_jwks(&self) {
+        let fetched = async {
+            let request = api::jwks_request(self.client.config())?;
+            let response = self.client.execute(Operation::Jwks, &request, None).await?;
+            parse_jwks::<EdgeJson>(&response.body)
+        }
+        .await;
         let now = self.now();
         let mut state = self.state.borrow_mut();
-        state.jwks.retain(|e| e.context != self.jwks_context);
-        let mut jwks = JwksState::default();
-        jwks.fetched(keys, now);
-        state.jwks.push(JwksEntry { context: self.jwks_context, state: jwks, imported: Vec::new() });
-        Ok(())
+        if !state.jwks.iter().any(|e| e.context == self.jwks_context) {
+            let entry = JwksEntry {
+                context: self.jwks_context,
+                state: JwksState::default(),
+                imported: Vec::new(),
+                last_error: None,
+            };
+            push_bounded(&mut state.jwks, entry);
+        }
+        let Some(entry) = state.jwks.iter_mut().find(|e| e.context == self.jwks_context) else { return };
+        match fetched {
+            Ok(keys) => {
+                entry.state.fetched(keys, now);
+                entry.imported.clear();
+                entry.last_error = None;
+            }
+            Err(error) => {
+                entry.state.failed(now);
+                entry.last_error = Some(error);
+            }
+        }
     }
 
     /// Keeps a verdict reached now in the isolate and, when it is an accepted opaque token's, in the shared store

@@ -605,6 +605,58 @@ fn verify_token_takes_the_local_path_for_m2m_jwts() {
     ));
     assert_eq!(sent(&v), 0);
     let api = machine_key(any_machine(), vec![json(200, &token_json(""))]);
-    assert!(block_on(api.verify_token(&Secret::new(signed(HEADER, &claims(""))))).is_ok());
-    assert_eq!(sent(&api), 1, "without jwtKey or secretKey a JWT is verified by Clerk");
+    let jwt = signed(HEADER, &claims(""));
+    assert!(matches!(
+        block_on(api.verify_token(&Secret::new(jwt.clone()))),
+        Err(Error::TokenInvalid { reason: Reason::TokenTypeMismatch })
+    ));
+    assert_eq!(check(&api, &jwt), Err(Reason::TokenTypeMismatch), "one rule for verify and the guard");
+    assert_eq!(sent(&api), 0, "without jwtKey or secretKey a JWT is never sent to Clerk");
+}
+
+#[test]
+fn jwks_down_past_its_ttl_the_last_good_keys_verify_and_an_outage_costs_one_fetch_per_cooldown() {
+    let cfg = Config { secret_key: Some("sk_test_x".into()), max_retries: 0, ..Config::default() };
+    let v = verifier(
+        cfg,
+        GuardSettings { cache: false, ..any_machine() },
+        vec![json(200, &jwks_body(KID))],
+        None,
+        Rc::default(),
+    );
+    let long_lived = signed(HEADER, &claims("").replace(&(NOW_S + 600).to_string(), &(NOW_S + 10_000).to_string()));
+    assert!(check(&v, &long_lived).is_ok());
+    assert_eq!(sent(&v), 1);
+    advance(&v, jwks::JWKS_TTL_MS); // stale now, and every fetch from here on fails
+    for _ in 0..1000 {
+        assert!(check(&v, &long_lived).is_ok(), "the last good keys keep verifying");
+        advance(&v, 100.0);
+    }
+    let fetches = sent(&v) - 1;
+    assert!((1..=5).contains(&fetches), "100 s of outage, one fetch per 30 s cooldown: {fetches}");
+    advance(&v, f64::from(jwks::DEFAULT_JWKS_MAX_STALE_MS));
+    assert_eq!(check(&v, &long_lived), Err(Reason::UpstreamUnavailable), "past jwksMaxStaleMs: 503, never a pass");
+    let before = sent(&v);
+    for _ in 0..100 {
+        assert_eq!(check(&v, &long_lived), Err(Reason::UpstreamUnavailable));
+    }
+    assert_eq!(sent(&v) - before, 0, "the failed fetch is remembered for the cooldown");
+}
+
+#[test]
+fn key_sets_stay_bounded_and_one_key_is_imported_once() {
+    let mut list = Vec::new();
+    for n in 0..100 {
+        push_bounded(&mut list, n);
+    }
+    assert_eq!(list.len(), MAX_KEY_SETS, "one per tenant's jwtKey at most, the oldest dropped");
+    assert_eq!(list.first(), Some(&(100 - MAX_KEY_SETS)));
+    let state: Rc<RefCell<GuardState<RsaPublicKey>>> = Rc::default();
+    let token = signed(HEADER, &claims(""));
+    for _ in 0..10 {
+        let settings = GuardSettings { jwt_key: Some(PUBLIC_PEM.into()), cache: false, ..any_machine() };
+        let v = verifier(Config::default(), settings, vec![], None, state.clone());
+        assert!(check(&v, &token).is_ok());
+    }
+    assert_eq!(state.borrow().pem_keys.len(), 1, "ten verifiers of one key: one import");
 }

@@ -163,6 +163,8 @@ struct GuardOptions {
     cache_ttl_ms: Option<f64>,
     #[serde(default)]
     negative_cache_ttl_ms: Option<f64>,
+    #[serde(default)]
+    jwks_max_stale_ms: Option<f64>,
 }
 
 fn milliseconds(value: Option<f64>, field: &'static str, default: u32) -> Result<u32, Error> {
@@ -189,6 +191,7 @@ impl GuardOptions {
                 "negativeCacheTtlMs",
                 d.negative_cache_ttl_ms,
             )?,
+            jwks_max_stale_ms: milliseconds(self.jwks_max_stale_ms, "jwksMaxStaleMs", d.jwks_max_stale_ms)?,
         })
     }
 }

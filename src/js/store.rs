@@ -1,22 +1,35 @@
-//! The `cacheStore` option: a user's `{ get, put }` store (Workers KV, the Cache API…) as the verifier's
-//! [`SharedStore`]. Its failures — a throwing method, a rejected promise, a non-string value — are cache
-//! misses, never errors.
+//! The `cacheStore` option: a user's `{ get, put }` store (Workers KV, the Cache API…) as the verifier's and the
+//! token source's [`SharedStore`], bounded (`js/store.js`): a `get` that throws, rejects, answers a non-string
+//! or does not settle within `storeTimeoutMs` is a miss; a `put` is never awaited.
 
 use crate::core::error::Error;
+use crate::core::options::invalid;
 use crate::edge::store::SharedStore;
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/js/store.js")]
+extern "C" {
+    /// `store.get(key)`'s value, or `undefined` when it throws, rejects or takes longer than `ms`.
+    #[wasm_bindgen(js_name = boundedGet)]
+    fn bounded_get(store: &Object, get: &Function, key: &str, ms: u32) -> Promise;
+    /// Starts `store.put(key, value, options)` without waiting for it; its failure is swallowed.
+    #[wasm_bindgen(js_name = detachedPut)]
+    fn detached_put(store: &Object, put: &Function, key: &str, value: &str, options: &JsValue);
+}
+
+/// How long a `cacheStore.get` may take before it counts as a miss, by default.
+pub(crate) const DEFAULT_STORE_TIMEOUT_MS: u32 = 1_000;
 
 /// A user's `{ get(key), put(key, value, { expirationTtl }) }`.
 pub(crate) struct JsCacheStore {
     target: Object,
     get: Function,
     put: Function,
+    timeout_ms: u32,
 }
-
-const EXPECTED: &str = "an object with get(key) and put(key, value, { expirationTtl }) methods";
 
 impl JsCacheStore {
     /// The `cacheStore` of an options object: `None` when absent or `null`.
@@ -24,27 +37,27 @@ impl JsCacheStore {
         if options.is_undefined() || options.is_null() {
             return Ok(None);
         }
-        let value = Reflect::get(options, &JsValue::from_str("cacheStore"))
-            .map_err(|_| Error::invalid("cacheStore", EXPECTED))?;
+        let value = Reflect::get(options, &JsValue::from_str("cacheStore")).map_err(|_| invalid("cacheStore"))?;
         if value.is_undefined() || value.is_null() {
             return Ok(None);
         }
         let method = |name: &str| {
             Reflect::get(&value, &JsValue::from_str(name)).ok().and_then(|f| f.dyn_into::<Function>().ok())
         };
+        let timeout =
+            Reflect::get(options, &JsValue::from_str("storeTimeoutMs")).map_err(|_| invalid("storeTimeoutMs"))?;
+        let timeout_ms = match timeout.as_f64() {
+            None if timeout.is_undefined() => DEFAULT_STORE_TIMEOUT_MS,
+            Some(ms) if ms > 0.0 && ms <= f64::from(i32::MAX) => ms.ceil() as u32,
+            _ => return Err(invalid("storeTimeoutMs")),
+        };
         match (value.is_object(), method("get"), method("put")) {
-            (true, Some(get), Some(put)) => Ok(Some(JsCacheStore { target: value.unchecked_into(), get, put })),
-            _ => Err(Error::invalid(
-                "cacheStore",
-                "an object with get(key) and put(key, value, { expirationTtl }) methods",
-            )),
+            (true, Some(get), Some(put)) => {
+                Ok(Some(JsCacheStore { target: value.unchecked_into(), get, put, timeout_ms }))
+            }
+            _ => Err(invalid("cacheStore")),
         }
     }
-}
-
-/// Awaits a value that may or may not be a promise; `None` when it rejects.
-async fn settle(value: JsValue) -> Option<JsValue> {
-    JsFuture::from(Promise::resolve(&value)).await.ok()
 }
 
 #[derive(Serialize)]
@@ -55,15 +68,11 @@ struct PutOptions {
 
 impl SharedStore for JsCacheStore {
     async fn get(&self, key: &str) -> Option<String> {
-        let pending = self.get.call1(&self.target, &JsValue::from_str(key)).ok()?;
-        settle(pending).await?.as_string()
+        JsFuture::from(bounded_get(&self.target, &self.get, key, self.timeout_ms)).await.ok()?.as_string()
     }
 
     async fn put(&self, key: &str, value: String, ttl_seconds: u32) {
         let Ok(options) = serde_wasm_bindgen::to_value(&PutOptions { expiration_ttl: ttl_seconds }) else { return };
-        let (key, value) = (JsValue::from_str(key), JsValue::from_str(&value));
-        if let Ok(pending) = self.put.call3(&self.target, &key, &value, &options) {
-            let _ = settle(pending).await;
-        }
+        detached_put(&self.target, &self.put, key, &value, &options);
     }
 }

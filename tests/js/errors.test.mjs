@@ -52,8 +52,10 @@ test('trace id falls back to clerk-trace-id, then cf-ray; Retry-After is reporte
   err = await rejection(m2m.list({ subject }));
   assert.equal(err.clerkTraceId, 'ct-1');
 
+  // A 429 with Retry-After pauses this isolate's calls with that key: the outsider machine's, used nowhere else.
+  const limited = new ClerkM2M({ machineSecretKey: standIn.machine('outsider').secretKey, apiUrl: standIn.url });
   await standIn.fault({ path: '/m2m_tokens', status: 429, headers: { 'retry-after': '120' } });
-  err = await rejection(m2m.list({ subject }));
+  err = await rejection(limited.list({ subject }));
   assert.equal(err.status, 429);
   assert.equal(err.retryAfter, 120);
   assert.equal(err.code, 'injected_429');

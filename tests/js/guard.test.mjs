@@ -149,7 +149,9 @@ test('every rejection: status, reason and WWW-Authenticate', async () => {
   assert.match(outsider.headers.get('www-authenticate'), /error="insufficient_scope"/);
   await expectRejected(await verifyRequest(bearer(jwt), receiver({ machineId: standIn.machine('outsider').id })), 'machine-not-in-scope', 403);
 
-  await expectRejected(await verifyRequest(bearer(token), receiver({ machineSecretKey: 'ak_wrong_key_000' })), 'secret-key-invalid', 401);
+  // The service's own key refused: a 500 its operator sees, never a 401 that would make callers drop their tokens.
+  const keyRefused = await expectRejected(await verifyRequest(bearer(token), receiver({ machineSecretKey: 'ak_wrong_key_000' })), 'secret-key-invalid', 500);
+  assert.equal(keyRefused.headers.get('www-authenticate'), null);
 
   const down = await expectRejected(await verifyRequest(bearer(token), receiver({ apiUrl: 'http://127.0.0.1:9', maxRetries: 0 })),
     'upstream-unavailable', 503);
@@ -182,9 +184,10 @@ test('Clerk down or failing: 503, never 200, and nothing is cached', async () =>
     await standIn.clearFaults();
     assert.equal((await verifyRequest(bearer(token), receiver())).isAuthenticated, true, 'the failure was not cached');
   }
+  // A 429 with Retry-After pauses this isolate's calls with that key: the reports machine's, used nowhere else here.
   await standIn.fault({ path: '/m2m_tokens/verify', status: 429, headers: { 'retry-after': '30' } });
   clearVerificationCache();
-  const limited = await verifyRequest(bearer(token), receiver());
+  const limited = await verifyRequest(bearer(token), receiver({ machineSecretKey: standIn.machine('reports').secretKey }));
   assert.equal(limited.toResponse().headers.get('retry-after'), '30');
 });
 

@@ -42,7 +42,12 @@ test('create → list → verify → revoke → verify rejected → list shows i
   assert.equal(verified.id, opaque.id);
   assert.equal(verified.subject, gateway.id);
   assert.equal('token' in verified, false);
-  const verifiedJwt = await receiver.verify({ token: jwt.token });
+  // A JWT is checked locally (as @clerk/backend's m2m.verify does): with the JWKS (secretKey) or jwtKey; a client
+  // with only a machine key cannot, and says so as the guard does.
+  const mismatch = await rejection(receiver.verify({ token: jwt.token }));
+  assert.equal(mismatch.reason, 'token-type-mismatch');
+  const instance = new ClerkM2M({ secretKey: standIn.secretKey, apiUrl: standIn.url });
+  const verifiedJwt = await instance.verify({ token: jwt.token });
   assert.equal(verifiedJwt.subject, gateway.id);
 
   const revoked = await caller.revokeToken({ m2mTokenId: opaque.id, revocationReason: 'rotated' });

@@ -91,7 +91,12 @@ test('Clerk down: a still-valid token is served; with none left, the mint’s ty
   assert.ok(err instanceof ClerkAPIResponseError, String(err));
   assert.equal(err.status, 503);
   await standIn.clearFaults();
-  assert.match(await cold.getToken(), /^mt_/, 'Clerk back: the next call mints');
+  await takeRequests(standIn);
+  const again = await rejection(cold.getToken());
+  assert.equal(again.status, 503, 'within the 1 s backoff: the same error, at once');
+  assert.equal(mintsIn(await takeRequests(standIn)), 0, 'and no call to Clerk');
+  await sleep(1100);
+  assert.match(await cold.getToken(), /^mt_/, 'Clerk back, the backoff passed: the next call mints');
 });
 
 test('source.fetch: Authorization set; revoked → 401 → one re-mint → 200; a stream body gets the 401', async () => {
@@ -135,6 +140,8 @@ test('source.fetch: when the re-mint fails, the call rejects with the mint’s t
   const err = await rejection(source.fetch(new Request(`${callee.url}/deny`)));
   assert.ok(err instanceof ClerkAPIResponseError);
   assert.equal(err.status, 500);
+  assert.equal((await rejection(source.getToken())).status, 500, 'within the mint backoff: the same error at once');
+  await sleep(1100); // both backoffs (the mint's and the refusal's) pass
   await source.getToken(); // a token in hand again
   await takeRequests(standIn);
   callee.received = [];
@@ -142,6 +149,11 @@ test('source.fetch: when the re-mint fails, the call rejects with the mint’s t
   assert.equal(denied.status, 401, 'the retry was refused too: its 401 comes back');
   assert.equal(callee.received.length, 2, 'sent twice, no more');
   assert.equal(mintsIn(await takeRequests(standIn)), 1, 'one re-mint per call, at most');
+  callee.received = [];
+  const again = await source.fetch(`${callee.url}/deny`);
+  assert.equal(again.status, 401);
+  assert.equal(callee.received.length, 1, 'inside the re-mint backoff: sent once, its 401 back');
+  assert.equal(mintsIn(await takeRequests(standIn)), 0, 'and no mint');
 });
 
 test('source.fetch sends through a fetcher (a service binding or a function) when given', async () => {

@@ -247,3 +247,100 @@ test('Clerk calls never follow a redirect with the key; http: is for loopback ho
   }
   new ClerkM2M({ secretKey: 'sk_x', apiUrl: 'http://localhost:8080' });
 });
+
+const mints = (log) => log.filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length;
+
+test('a callee that answers 401 to every token: 100 calls in 5 s cost the mints the re-mint backoff allows', async () => {
+  const { createServer } = await import('node:http');
+  let received = 0;
+  const callee = createServer((req, res) => (received++, res.writeHead(401).end()));
+  await new Promise((resolve) => callee.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${callee.address().port}`;
+  try {
+    const m2m = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
+    const source = m2m.tokenSource({ origins: [origin] });
+    await takeRequests(standIn);
+    const started = Date.now();
+    for (let i = 0; i < 100; i++) {
+      assert.equal((await source.fetch(`${origin}/api`)).status, 401, 'the 401 goes back to the caller');
+      await sleep(Math.max(0, started + (i + 1) * 50 - Date.now()));
+    }
+    const elapsed = Date.now() - started;
+    const spent = mints(await takeRequests(standIn));
+    // The first mint, then re-mints at 0 s, 1 s, 3 s (backoff 1 s, 2 s, 4 s …): 4 in the first 5 s (was 101).
+    const allowed = 1 + [0, 1_000, 3_000, 7_000, 15_000].filter((t) => t <= elapsed).length;
+    assert.ok(spent >= 2 && spent <= allowed, `${spent} mints in ${elapsed} ms (at most ${allowed})`);
+    assert.ok(received >= 100 && received <= 100 + spent, `${received} requests: a re-sent request per re-mint at most`);
+  } finally {
+    await new Promise((resolve) => callee.close(resolve));
+  }
+});
+
+test('Clerk down and no token: 100 getToken in 1 s cost at most 2 Clerk calls, each failing with the mint’s error', async () => {
+  const m2m = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url, maxRetries: 0 });
+  const source = m2m.tokenSource({});
+  await standIn.fault({ path: '/m2m_tokens', method: 'POST', status: 503, times: 1000 });
+  await takeRequests(standIn);
+  const started = Date.now();
+  for (let i = 0; i < 100; i++) {
+    const err = await rejection(source.getToken());
+    assert.equal(err.status, 503);
+    await sleep(Math.max(0, started + (i + 1) * 10 - Date.now()));
+  }
+  await standIn.clearFaults();
+  const calls = mints(await takeRequests(standIn));
+  assert.ok(calls >= 1 && calls <= 2, `${calls} Clerk calls in ${Date.now() - started} ms`);
+});
+
+test('a 429 with Retry-After: 100 requests cost 1 Clerk call; the guard answers 503 with Retry-After, mints fail fast', async () => {
+  const guard = receiver({ machineSecretKey: standIn.machine('outsider').secretKey, machineId: standIn.machine('outsider').id, maxRetries: 0 });
+  await standIn.fault({ path: '/m2m_tokens/verify', method: 'POST', status: 429, headers: { 'retry-after': '30' } });
+  await takeRequests(standIn);
+  // One after another, as requests arrive after the 429 (calls already in flight when it came cannot be unsent).
+  const answers = [];
+  for (let i = 0; i < 100; i++) answers.push(await verifyRequest(bearer(`mt_distinct_${i}_${'x'.repeat(30)}`), guard));
+  for (const auth of answers) {
+    assert.equal(auth.status, 503);
+    assert.ok(Number(auth.toResponse().headers.get('retry-after')) > 0);
+  }
+  const afterFirst = await verifyRequest(bearer('mt_later_' + 'y'.repeat(32)), guard);
+  assert.equal(afterFirst.reason, 'upstream-unavailable');
+  assert.equal((await takeRequests(standIn)).length, 1, 'one call; the pause answered the rest');
+
+  const outsider = new ClerkM2M({ machineSecretKey: standIn.machine('outsider').secretKey, apiUrl: standIn.url, maxRetries: 0 });
+  const err = await rejection(outsider.createToken());
+  assert.equal(err.status, 429, 'a mint with the paused key fails at once');
+  assert.ok(err.retryAfter > 0 && err.retryAfter <= 30);
+  assert.equal((await takeRequests(standIn)).length, 0, 'and sends nothing');
+});
+
+test('a cacheStore that never settles: the guard answers within storeTimeoutMs, and never waits for a put', async () => {
+  const token = await mint('gateway');
+  const hanging = { get: () => new Promise(() => {}), put: () => new Promise(() => {}) };
+  let started = Date.now();
+  const auth = await verifyRequest(bearer(token.token), receiver({ cacheStore: hanging, storeTimeoutMs: 100 }));
+  assert.equal(auth.isAuthenticated, true, 'a get that never settles is a miss; Clerk decides');
+  const took = Date.now() - started;
+  assert.ok(took >= 90 && took < 100 + 2_000, `${took} ms: the store's 100 ms, then Clerk`);
+  clearVerificationCache();
+  const slowPut = { get: async () => null, put: () => new Promise(() => {}) };
+  started = Date.now();
+  assert.equal((await verifyRequest(bearer(token.token), receiver({ cacheStore: slowPut }))).isAuthenticated, true);
+  assert.ok(Date.now() - started < 1_000, 'a put that never settles is not waited for (default storeTimeoutMs 1,000)');
+  for (const storeTimeoutMs of [0, -1, 'x', Infinity]) {
+    const err = await rejection(verifyRequest(bearer(token.token), receiver({ cacheStore: slowPut, storeTimeoutMs })));
+    assert.equal(err.field, 'storeTimeoutMs');
+  }
+});
+
+test('m2m.verify and verifyRequest apply one rule to a JWT with only a machine key: token-type-mismatch, nothing sent', async () => {
+  const jwt = await mint('gateway', { tokenFormat: 'jwt' });
+  const billing = new ClerkM2M({ machineSecretKey: standIn.machine('billing').secretKey, apiUrl: standIn.url });
+  await takeRequests(standIn);
+  const err = await rejection(billing.verify({ token: jwt.token }));
+  assert.equal(err.code, 'token_invalid');
+  assert.equal(err.reason, 'token-type-mismatch');
+  const auth = await billing.verifyRequest(bearer(jwt.token), { machineId: standIn.machine('billing').id });
+  assert.equal(auth.reason, 'token-type-mismatch');
+  assert.equal((await takeRequests(standIn)).length, 0);
+});

@@ -61,7 +61,7 @@ export async function story(): Promise<void> {
     void [subject, format, expiresAt];
   } else {
     const response: Response = auth.toResponse();
-    const status: 401 | 403 | 503 = auth.status;
+    const status: 401 | 403 | 500 | 503 = auth.status;
     // @ts-expect-error a signed-out object has no subject
     void auth.subject;
     void [response, status];

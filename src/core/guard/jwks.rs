@@ -10,8 +10,10 @@ use serde::Deserialize;
 
 /// How long a fetched JWKS is trusted.
 pub const JWKS_TTL_MS: f64 = 5.0 * 60.0 * 1000.0;
-/// The shortest interval between two fetches caused by an unknown `kid`.
+/// The shortest interval between two fetches caused by an unknown `kid`, and after a failed fetch.
 pub const JWKS_REFETCH_COOLDOWN_MS: f64 = 30_000.0;
+/// How long past its TTL the last good JWKS keeps verifying while every refresh fails, by default (1 hour).
+pub const DEFAULT_JWKS_MAX_STALE_MS: u32 = 3_600_000;
 
 /// An RSA signing key from the JWKS.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -85,35 +87,60 @@ pub enum JwksDecision {
     Fetch,
     /// No key fits and fetching again may not help yet: the token is invalid.
     Reject,
+    /// No usable keys and no fetch allowed yet (the last one failed within the cooldown): nothing is decided about
+    /// the token (the guard answers 503).
+    Unavailable,
 }
 
-/// The JWKS in hand and when it was fetched: decides, given the time, between using a key, fetching, and
-/// refusing. A fetch caused by an unknown `kid` happens at most once per [`JWKS_REFETCH_COOLDOWN_MS`].
+/// The JWKS in hand, when it was fetched and when a fetch last failed: decides, given the time, between using a
+/// key, fetching, and refusing. A fetch happens at most once per [`JWKS_REFETCH_COOLDOWN_MS`] when caused by an
+/// unknown `kid` or after a failed one, so an outage costs one fetch per cooldown; meanwhile the last good keys
+/// keep verifying for `max_stale_ms` past their TTL.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JwksState {
     keys: Vec<RsaJwk>,
     fetched_at_ms: Option<f64>,
+    failed_at_ms: Option<f64>,
 }
 
 impl JwksState {
-    /// The keys for a token with `kid` and `alg`, at `now_ms`.
-    pub fn decide(&self, now_ms: f64, kid: Option<&str>, alg: Alg) -> JwksDecision {
-        let Some(fetched) = self.fetched_at_ms else { return JwksDecision::Fetch };
+    /// The keys for a token with `kid` and `alg`, at `now_ms`, keeping stale keys for `max_stale_ms` past the TTL
+    /// while refreshing fails.
+    pub fn decide(&self, now_ms: f64, kid: Option<&str>, alg: Alg, max_stale_ms: f64) -> JwksDecision {
+        // A clock that went backwards allows a fetch (and makes the keys stale).
+        let may_fetch =
+            self.failed_at_ms.is_none_or(|failed| !(0.0..JWKS_REFETCH_COOLDOWN_MS).contains(&(now_ms - failed)));
+        let Some(fetched) = self.fetched_at_ms else {
+            return if may_fetch { JwksDecision::Fetch } else { JwksDecision::Unavailable };
+        };
         let age = now_ms - fetched;
-        // A clock that went backwards makes the keys stale too.
         if !(0.0..JWKS_TTL_MS).contains(&age) {
-            return JwksDecision::Fetch;
+            if may_fetch {
+                return JwksDecision::Fetch;
+            }
+            if !(0.0..JWKS_TTL_MS + max_stale_ms).contains(&age) {
+                return JwksDecision::Unavailable;
+            }
+            return match select_key(&self.keys, kid, alg) {
+                Ok(key) => JwksDecision::Use(key.clone()),
+                Err(_) => JwksDecision::Reject,
+            };
         }
         match select_key(&self.keys, kid, alg) {
             Ok(key) => JwksDecision::Use(key.clone()),
-            Err(KeyLookup::UnknownKid) if age >= JWKS_REFETCH_COOLDOWN_MS => JwksDecision::Fetch,
+            Err(KeyLookup::UnknownKid) if age >= JWKS_REFETCH_COOLDOWN_MS && may_fetch => JwksDecision::Fetch,
             Err(_) => JwksDecision::Reject,
         }
     }
 
     /// Records a fetched key set.
     pub fn fetched(&mut self, keys: Vec<RsaJwk>, now_ms: f64) {
-        *self = JwksState { keys, fetched_at_ms: Some(now_ms) };
+        *self = JwksState { keys, fetched_at_ms: Some(now_ms), failed_at_ms: None };
+    }
+
+    /// Records a failed fetch: the keys in hand stay.
+    pub fn failed(&mut self, now_ms: f64) {
+        self.failed_at_ms = Some(now_ms);
     }
 }
 
@@ -179,19 +206,58 @@ pub(crate) mod tests {
     #[test]
     fn decide_fetches_when_empty_or_stale_and_refetches_unknown_kids_after_the_cooldown() {
         use JwksDecision::*;
+        const STALE: f64 = DEFAULT_JWKS_MAX_STALE_MS as f64;
         let t0 = 1_000_000.0;
         let mut s = JwksState::default();
-        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs256), Fetch);
+        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs256, STALE), Fetch);
         s.fetched(vec![k("ins_1", Some("RS256"))], t0);
-        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs256), Use(k("ins_1", Some("RS256"))));
-        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs384), Reject, "alg mismatch never refetches");
-        assert_eq!(s.decide(t0 + 29_999.0, Some("ins_9"), Alg::Rs256), Reject, "unknown kid within the cooldown");
-        assert_eq!(s.decide(t0 + 30_000.0, Some("ins_9"), Alg::Rs256), Fetch, "unknown kid after the cooldown");
-        assert_eq!(s.decide(t0 + JWKS_TTL_MS - 1.0, Some("ins_1"), Alg::Rs256), Use(k("ins_1", Some("RS256"))));
-        assert_eq!(s.decide(t0 + JWKS_TTL_MS, Some("ins_1"), Alg::Rs256), Fetch, "stale after the TTL");
-        assert_eq!(s.decide(t0 - 1.0, Some("ins_1"), Alg::Rs256), Fetch, "a clock that went backwards refetches");
+        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs256, STALE), Use(k("ins_1", Some("RS256"))));
+        assert_eq!(s.decide(t0, Some("ins_1"), Alg::Rs384, STALE), Reject, "alg mismatch never refetches");
+        assert_eq!(
+            s.decide(t0 + 29_999.0, Some("ins_9"), Alg::Rs256, STALE),
+            Reject,
+            "unknown kid within the cooldown"
+        );
+        assert_eq!(s.decide(t0 + 30_000.0, Some("ins_9"), Alg::Rs256, STALE), Fetch, "unknown kid after the cooldown");
+        assert_eq!(s.decide(t0 + JWKS_TTL_MS - 1.0, Some("ins_1"), Alg::Rs256, STALE), Use(k("ins_1", Some("RS256"))));
+        assert_eq!(s.decide(t0 + JWKS_TTL_MS, Some("ins_1"), Alg::Rs256, STALE), Fetch, "stale after the TTL");
+        assert_eq!(
+            s.decide(t0 - 1.0, Some("ins_1"), Alg::Rs256, STALE),
+            Fetch,
+            "a clock that went backwards refetches"
+        );
         s.fetched(vec![], t0 + 40_000.0);
-        assert_eq!(s.decide(t0 + 40_000.0, Some("ins_1"), Alg::Rs256), Reject, "just fetched: no second fetch");
+        assert_eq!(s.decide(t0 + 40_000.0, Some("ins_1"), Alg::Rs256, STALE), Reject, "just fetched: no second fetch");
+    }
+
+    #[test]
+    fn while_refreshing_fails_the_last_good_keys_verify_for_max_stale_and_a_failure_waits_the_cooldown() {
+        use JwksDecision::*;
+        let (t0, stale) = (1_000_000.0, 3_600_000.0);
+        let key = || Use(k("ins_1", Some("RS256")));
+        let mut s = JwksState::default();
+        s.failed(t0);
+        assert_eq!(
+            s.decide(t0 + 1.0, Some("ins_1"), Alg::Rs256, stale),
+            Unavailable,
+            "none yet, the fetch just failed"
+        );
+        assert_eq!(s.decide(t0 + 30_000.0, Some("ins_1"), Alg::Rs256, stale), Fetch, "after the cooldown: once more");
+        s.fetched(vec![k("ins_1", Some("RS256"))], t0);
+        let expired = t0 + JWKS_TTL_MS;
+        assert_eq!(s.decide(expired, Some("ins_1"), Alg::Rs256, stale), Fetch, "stale: refresh");
+        s.failed(expired);
+        assert_eq!(s.decide(expired + 1.0, Some("ins_1"), Alg::Rs256, stale), key(), "the refresh failed: stale keys");
+        assert_eq!(s.decide(expired + 29_999.0, Some("ins_1"), Alg::Rs256, stale), key(), "no fetch in the cooldown");
+        assert_eq!(s.decide(expired + 29_999.0, Some("ins_9"), Alg::Rs256, stale), Reject);
+        assert_eq!(s.decide(expired + 30_000.0, Some("ins_1"), Alg::Rs256, stale), Fetch, "one fetch per cooldown");
+        s.failed(expired + stale - 1.0);
+        assert_eq!(s.decide(expired + stale - 1.0, Some("ins_1"), Alg::Rs256, stale), key());
+        assert_eq!(s.decide(expired + stale, Some("ins_1"), Alg::Rs256, stale), Unavailable, "past max stale");
+        let mut strict = JwksState::default();
+        strict.fetched(vec![k("ins_1", Some("RS256"))], t0);
+        strict.failed(expired);
+        assert_eq!(strict.decide(expired + 1.0, Some("ins_1"), Alg::Rs256, 0.0), Unavailable, "max stale 0: never");
     }
 
     #[test]

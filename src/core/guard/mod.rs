@@ -45,6 +45,8 @@ pub struct GuardSettings {
     pub cache_ttl_ms: u32,
     /// Lifetime of a cached definitive rejection.
     pub negative_cache_ttl_ms: u32,
+    /// How long past its 5-minute TTL the last good JWKS keeps verifying while every refresh fails.
+    pub jwks_max_stale_ms: u32,
 }
 
 impl Default for GuardSettings {
@@ -57,6 +59,7 @@ impl Default for GuardSettings {
             cache: true,
             cache_ttl_ms: DEFAULT_CACHE_TTL_MS,
             negative_cache_ttl_ms: DEFAULT_NEGATIVE_CACHE_TTL_MS,
+            jwks_max_stale_ms: jwks::DEFAULT_JWKS_MAX_STALE_MS,
         }
     }
 }

@@ -81,7 +81,7 @@ impl Rejection {
     /// (§3.1), `insufficient_scope` for 403, `invalid_token` otherwise. `None` for 503.
     pub fn www_authenticate(&self) -> Option<String> {
         let error = match self.reason {
-            Reason::UpstreamUnavailable => return None,
+            Reason::UpstreamUnavailable | Reason::SecretKeyInvalid => return None,
             Reason::TokenMissing => return Some("Bearer realm=\"clerk-m2m\"".to_owned()),
             Reason::MachineNotInScope => "insufficient_scope",
             _ => "invalid_token",
