@@ -65,6 +65,7 @@ test-runtimes: test-js worker-deps rust-worker
 bench: pkg worker-deps
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	node --expose-gc bench/run.mjs $(BENCH_ARGS)
+	node bench/store-vs-jwt.mjs
 
 clean:
 	rm -rf target pkg tests/.tmp worker-example/rust/target worker-example/rust/build

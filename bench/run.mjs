@@ -170,7 +170,8 @@ const calls = async () => {
   await standIn.clearRequests();
   return log.filter((r) => r.path === '/m2m_tokens/verify').length;
 };
-const guardOptions = { machineSecretKey: billing.secretKey, apiUrl: standIn.url };
+// The receiving machine is required (0.2): the recommended setup, one scope check more than authenticateRequest.
+const guardOptions = { machineSecretKey: billing.secretKey, apiUrl: standIn.url, machineId: billing.id };
 
 // ---------- 3. uncached opaque verification ----------
 /** One round of 64-in-flight calls (per-call µs), then an empty request log for the next. */
@@ -233,7 +234,7 @@ const sig = Buffer.from(s, 'base64url');
 const data = new TextEncoder().encode(`${h}.${p}`);
 clearVerificationCache();
 const jwtFig = await interleavedSequential({
-  ours: () => verifyRequest(bearer(jwt), { jwtKey: pem }),
+  ours: () => verifyRequest(bearer(jwt), { jwtKey: pem, machineId: billing.id }),
   oursNoCache: () => oursJwt.verify({ token: jwt }),
   theirs: () => theirsJwt.m2m.verify({ token: jwt }),
   floor: () => crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, sig, data),
