@@ -250,7 +250,8 @@ record('JWT: m2m.verify, local, no result cache', jwtFig.oursNoCache, jwtFig.the
   await new Promise((resolve) => callee.listen(0, '127.0.0.1', resolve));
   const calleeUrl = `http://127.0.0.1:${callee.address().port}/api`;
   const gatewayKey = standIn.machine('gateway').secretKey;
-  const source = new ClerkM2M({ machineSecretKey: gatewayKey, apiUrl: standIn.url }).tokenSource({ secondsUntilExpiration: 3600 });
+  const origins = [new URL(calleeUrl).origin]; // the origin check (0.2) is part of every source.fetch measured
+  const source = new ClerkM2M({ machineSecretKey: gatewayKey, apiUrl: standIn.url }).tokenSource({ secondsUntilExpiration: 3600, origins });
   const fixed = `Bearer ${await source.getToken()}`; // the token is cached from here on
   const sourceFig = await interleavedSequential({
     ours: async () => (await source.fetch(calleeUrl)).text(),

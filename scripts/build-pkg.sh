@@ -7,6 +7,8 @@
 # The `talc` feature makes talc the wasm's allocator (-1.5 KB gzip against dlmalloc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# wasm-pack leaves old snippet folders behind (their names carry a hash of the crate): start from none.
+rm -rf pkg/snippets
 if rustup toolchain list 2>/dev/null | grep -q '^nightly' && rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src'; then
   RUSTUP_TOOLCHAIN=nightly RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
     wasm-pack --log-level warn build . --target web --release --out-dir pkg --no-pack -- --features talc -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size

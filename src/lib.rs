@@ -68,7 +68,7 @@ pub use crate::edge::verifier::{Crypto, GuardState, Verifier};
 pub mod fuzzing {
     pub use crate::core::api::{decode_error, decode_list, decode_token};
     pub use crate::core::encoding::base64url_encode;
-    pub use crate::core::guard::cache::{read_stored, StoreRead};
+    pub use crate::core::guard::cache::{read_verdict_entry, StoreRead};
     pub use crate::core::guard::jwks::parse_jwks;
     pub use crate::core::guard::GuardSettings;
     pub use crate::core::guard::{header, jwt, token};
@@ -77,7 +77,7 @@ pub mod fuzzing {
     pub use crate::core::sealed::SealKey;
     /// The token source's shared-store entries (another isolate's, or anything a store hands back).
     pub mod token_store {
-        pub use crate::core::token_source::{read_stored, stored_entry, StoredToken, Timing};
+        pub use crate::core::token_source::{read_token_entry, token_entry, StoredToken, Timing};
     }
 }
 

@@ -5,8 +5,8 @@
 
 use clerk_m2m_edge::fuzzing::token_store;
 use clerk_m2m_edge::fuzzing::{
-    base64url_encode, decode_error, decode_list, decode_token, header, jwt, parse_jwks, parse_retry_after, read_stored,
-    token, GuardSettings, SealKey, SerdeJson, StoreRead,
+    base64url_encode, decode_error, decode_list, decode_token, header, jwt, parse_jwks, parse_retry_after,
+    read_verdict_entry, token, GuardSettings, SealKey, SerdeJson, StoreRead,
 };
 use clerk_m2m_edge::{HttpResponse, Secret};
 use proptest::prelude::*;
@@ -78,15 +78,15 @@ proptest! {
         let seal = SealKey::derive(&Secret::new("ak_property"));
         let key = "clerk-m2m-edge:v2:token:k";
         // Unsealed, the store's text is never a token; sealed (as if the key had leaked), it parses without panic.
-        prop_assert!(matches!(token_store::read_stored::<SerdeJson>(&seal, key, &text, now), token_store::StoredToken::Refused));
-        if let token_store::StoredToken::Valid(read, timing) = token_store::read_stored::<SerdeJson>(&seal, key, &seal.seal(key, &text), now) {
+        prop_assert!(matches!(token_store::read_token_entry::<SerdeJson>(&seal, key, &text, now), token_store::StoredToken::Refused));
+        if let token_store::StoredToken::Valid(read, timing) = token_store::read_token_entry::<SerdeJson>(&seal, key, &seal.seal(key, &text), now) {
             prop_assert!(!read.expose().is_empty());
             prop_assert!(timing.expires_at_ms.is_none_or(|e| e > now), "a dead token is never read");
         }
         let timing = token_store::Timing { expires_at_ms: Some((now + left).floor()), refresh_at_ms: Some((now + left - margin).floor()) };
-        let (entry, ttl) = token_store::stored_entry::<SerdeJson>(&seal, key, &Secret::new(token.clone()), timing, now).unwrap();
+        let (entry, ttl) = token_store::token_entry::<SerdeJson>(&seal, key, &Secret::new(token.clone()), timing, now).unwrap();
         prop_assert!(ttl >= 60);
-        match token_store::read_stored::<SerdeJson>(&seal, key, &entry, now) {
+        match token_store::read_token_entry::<SerdeJson>(&seal, key, &entry, now) {
             token_store::StoredToken::Valid(read, back) => {
                 prop_assert_eq!(read.expose(), token.as_str());
                 prop_assert_eq!(back, timing);
@@ -99,8 +99,8 @@ proptest! {
     fn stored_verdicts_are_refused_unless_sealed_and_never_outlive_the_reader(text in jsonish(), now in any::<f64>(), ttl in 0u32..1_000_000) {
         let seal = SealKey::derive(&Secret::new("sk_property"));
         let settings = GuardSettings { cache_ttl_ms: ttl, ..GuardSettings::default() };
-        prop_assert!(matches!(read_stored::<SerdeJson>(&seal, "k", &text, now, &settings), StoreRead::Refused));
-        if let StoreRead::Serves(cached, until) = read_stored::<SerdeJson>(&seal, "k", &seal.seal("k", &text), now, &settings) {
+        prop_assert!(matches!(read_verdict_entry::<SerdeJson>(&seal, "k", &text, now, &settings), StoreRead::Refused));
+        if let StoreRead::Serves(cached, until) = read_verdict_entry::<SerdeJson>(&seal, "k", &seal.seal("k", &text), now, &settings) {
             prop_assert!(until > now && until <= cached.verified_at_ms + f64::from(ttl) && cached.verified_at_ms <= now);
         }
     }

@@ -3,7 +3,7 @@
 //! error body never contains the secret; an accepted timestamp is an integer within ±2^53.
 #![no_main]
 use clerk_m2m_edge::fuzzing::{
-    decode_error, decode_list, decode_token, parse_jwks, parse_retry_after, read_stored, GuardSettings, SealKey, SerdeJson,
+    decode_error, decode_list, decode_token, parse_jwks, parse_retry_after, read_verdict_entry, GuardSettings, SealKey, SerdeJson,
     StoreRead,
 };
 use clerk_m2m_edge::HttpResponse;
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     // Unsealed, nothing the store holds is a verdict; sealed (as if the key had leaked), it parses without panic.
     let seal = SealKey::derive(&"sk_fuzz".into());
     let settings = GuardSettings::default();
-    assert!(matches!(read_stored::<SerdeJson>(&seal, "k", body, 1.8e12, &settings), StoreRead::Refused));
-    let _ = read_stored::<SerdeJson>(&seal, "k", &seal.seal("k", body), 1.8e12, &settings);
+    assert!(matches!(read_verdict_entry::<SerdeJson>(&seal, "k", body, 1.8e12, &settings), StoreRead::Refused));
+    let _ = read_verdict_entry::<SerdeJson>(&seal, "k", &seal.seal("k", body), 1.8e12, &settings);
     let _ = parse_retry_after(body, 1.8e12);
 });

@@ -129,7 +129,7 @@ pub fn remint_backoff_ms(refusals: u32) -> f64 {
 
 /// The key of a token source's entry in a shared store: a digest of what the mint sends — the API URL, the
 /// machine key and the options — and the margin; never the key itself.
-pub fn store_key<J: Json>(
+pub fn token_store_key<J: Json>(
     config: &Config,
     params: &CreateTokenParams,
     policy: &RefreshPolicy,
@@ -161,7 +161,7 @@ struct TokenEntry {
 
 /// The sealed store entry for `token` under `store_key` and the TTL to ask the store for; `None` when it is not
 /// worth keeping.
-pub fn stored_entry<J: Json>(
+pub fn token_entry<J: Json>(
     seal: &SealKey,
     store_key: &str,
     token: &Secret,
@@ -193,7 +193,7 @@ pub enum StoredToken {
 }
 
 /// Reads the entry found under `store_key` with the reader's sealing key.
-pub fn read_stored<J: Json>(seal: &SealKey, store_key: &str, text: &str, now_ms: f64) -> StoredToken {
+pub fn read_token_entry<J: Json>(seal: &SealKey, store_key: &str, text: &str, now_ms: f64) -> StoredToken {
     let Some(entry) = seal.open(store_key, text).and_then(J::parse::<TokenEntry>) else {
         return StoredToken::Refused;
     };
@@ -210,7 +210,7 @@ pub fn read_stored<J: Json>(seal: &SealKey, store_key: &str, text: &str, now_ms:
 
 /// What the body of an outgoing request allows after a 401.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Body {
+pub enum BodyKind {
     /// No body, or one that can be sent again (a string, bytes, `URLSearchParams`, `Blob`, `FormData`).
     Replayable,
     /// A stream: it is consumed by the first attempt.
@@ -219,8 +219,8 @@ pub enum Body {
 
 /// Whether a callee's answer calls for invalidating the token, minting once and sending again: a 401 to a
 /// request that can be replayed, at most once per call.
-pub fn should_retry(status: u16, body: Body, retried: bool) -> bool {
-    status == 401 && body == Body::Replayable && !retried
+pub fn should_retry(status: u16, body: BodyKind, retried: bool) -> bool {
+    status == 401 && body == BodyKind::Replayable && !retried
 }
 
 #[cfg(test)]
@@ -303,25 +303,29 @@ mod tests {
         let cfg = Config { machine_secret_key: Some("ak_secret_value".into()), ..Config::default() };
         let params = CreateTokenParams { seconds_until_expiration: Nullable::Value(60.0), ..Default::default() };
         let p = policy(Some(60.0), None);
-        let key = store_key::<SerdeJson>(&cfg, &params, &p).unwrap();
+        let key = token_store_key::<SerdeJson>(&cfg, &params, &p).unwrap();
         assert!(key.starts_with("clerk-m2m-edge:v2:token:") && !key.contains("ak_secret"));
         let other = Config { machine_secret_key: Some("ak_other".into()), ..Config::default() };
-        assert_ne!(key, store_key::<SerdeJson>(&other, &params, &p).unwrap(), "another machine, another entry");
-        assert_ne!(key, store_key::<SerdeJson>(&cfg, &CreateTokenParams::default(), &p).unwrap(), "other options too");
+        assert_ne!(key, token_store_key::<SerdeJson>(&other, &params, &p).unwrap(), "another machine, another entry");
+        assert_ne!(
+            key,
+            token_store_key::<SerdeJson>(&cfg, &CreateTokenParams::default(), &p).unwrap(),
+            "other options too"
+        );
 
         let seal = SealKey::derive(&Secret::from("ak_secret_value"));
         let t = Timing { expires_at_ms: Some(200_000.0), refresh_at_ms: Some(170_000.0) };
-        let (text, ttl) = stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 100_000.0).unwrap();
+        let (text, ttl) = token_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 100_000.0).unwrap();
         assert_eq!(ttl, 100);
-        let read = |text: &str, now| read_stored::<SerdeJson>(&seal, &key, text, now);
+        let read = |text: &str, now| read_token_entry::<SerdeJson>(&seal, &key, text, now);
         match read(&text, 100_000.0) {
             StoredToken::Valid(token, timing) => assert_eq!((token.expose(), timing), ("mt_x", t)),
             other => panic!("{other:?}"),
         }
         assert!(matches!(read(&text, 200_000.0), StoredToken::Dead), "dead tokens are not read");
-        assert_eq!(stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 199_990.0).unwrap().1, MIN_STORE_TTL_S);
-        assert!(stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 200_000.0).is_none());
-        let forever = stored_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), Timing::NEVER, 0.0).unwrap();
+        assert_eq!(token_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 199_990.0).unwrap().1, MIN_STORE_TTL_S);
+        assert!(token_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), t, 200_000.0).is_none());
+        let forever = token_entry::<SerdeJson>(&seal, &key, &"mt_x".into(), Timing::NEVER, 0.0).unwrap();
         assert_eq!(forever.1, NEVER_EXPIRES_STORE_TTL_S);
         let attacker = SealKey::derive(&Secret::from("ak_attacker"));
         let planted = attacker.seal(&key, r#"{"token":"mt_attackers_own","expires_at":null,"refresh_at":null}"#);
@@ -337,16 +341,16 @@ mod tests {
         ] {
             assert!(matches!(read(junk, 0.0), StoredToken::Refused), "{junk}");
         }
-        let other_key = store_key::<SerdeJson>(&other, &params, &p).unwrap();
-        assert!(matches!(read_stored::<SerdeJson>(&seal, &other_key, &text, 0.0), StoredToken::Refused), "copied");
+        let other_key = token_store_key::<SerdeJson>(&other, &params, &p).unwrap();
+        assert!(matches!(read_token_entry::<SerdeJson>(&seal, &other_key, &text, 0.0), StoredToken::Refused), "copied");
     }
 
     #[test]
     fn only_a_replayable_request_is_sent_again_and_only_once() {
-        assert!(should_retry(401, Body::Replayable, false));
-        assert!(!should_retry(401, Body::Replayable, true), "one re-mint per call");
-        assert!(!should_retry(401, Body::Stream, false), "a stream is consumed");
-        assert!(!should_retry(403, Body::Replayable, false));
-        assert!(!should_retry(200, Body::Replayable, false));
+        assert!(should_retry(401, BodyKind::Replayable, false));
+        assert!(!should_retry(401, BodyKind::Replayable, true), "one re-mint per call");
+        assert!(!should_retry(401, BodyKind::Stream, false), "a stream is consumed");
+        assert!(!should_retry(403, BodyKind::Replayable, false));
+        assert!(!should_retry(200, BodyKind::Replayable, false));
     }
 }

@@ -10,7 +10,7 @@ use crate::core::model::{
     CreateTokenParams, HttpInfo, ListTokensParams, M2MToken, RevokeTokenParams, TokenList, VerifyTokenParams,
 };
 use crate::core::reason::Reason;
-use crate::core::retry::{retry_delay_ms, Failure};
+use crate::core::retry::{retry_delay_ms, AttemptFailure};
 use crate::edge::http::FetchTransport;
 use crate::edge::json::EdgeJson;
 use crate::edge::pause::{pause, paused};
@@ -176,11 +176,11 @@ impl<T: Transport> Client<T> {
                     if let (429, Some(after)) = (response.status, api.retry_after) {
                         pause(base, key, now + f64::from(after) * 1000.0, now, &api);
                     }
-                    (Failure::Status(response.status, api.retry_after), Error::Api(api))
+                    (AttemptFailure::Status(response.status, api.retry_after), Error::Api(api))
                 }
-                Err(TransportError::Network) => (Failure::Network, Error::Network),
+                Err(TransportError::Network) => (AttemptFailure::Network, Error::Network),
                 Err(TransportError::Timeout) => {
-                    (Failure::Timeout, Error::Timeout { timeout_ms: self.config.timeout_ms })
+                    (AttemptFailure::Timeout, Error::Timeout { timeout_ms: self.config.timeout_ms })
                 }
             };
             let jitter = self.transport.random();

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod crypto;
 pub mod http;
+pub mod in_flight;
 pub mod isolate;
 pub mod json;
 pub mod outgoing;

@@ -5,7 +5,7 @@
 
 use crate::core::config::{is_loopback_host, ORIGINS_SHAPE};
 use crate::core::error::Error;
-use crate::core::token_source::Body;
+use crate::core::token_source::BodyKind;
 use js_sys::{ArrayBuffer, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -22,9 +22,49 @@ extern "C" {
 #[wasm_bindgen(module = "/js/source.js")]
 extern "C" {
     /// `(fetcher ?? fetch)(input, init)`, answered as is unless it is a 401 or not a `Response`, which go to
-    /// `settle(input, init, answer)`.
+    /// `on_unauthorized(input, init, answer)`.
     #[wasm_bindgen(catch, js_name = sendChecked)]
-    fn send_checked(fetcher: &JsValue, input: &JsValue, init: &Object, settle: &Function) -> Result<Promise, JsValue>;
+    fn send_checked(
+        fetcher: &JsValue,
+        input: &JsValue,
+        init: &Object,
+        on_unauthorized: &Function,
+    ) -> Result<Promise, JsValue>;
+}
+
+/// The members of a `RequestInit` that are carried over from a caller's `init` (read with `Reflect.get`, so getters
+/// and inherited members count, as `fetch` itself reads them); `headers` and `redirect` are set by the source.
+const INIT_MEMBERS: [&str; 14] = [
+    "method",
+    "body",
+    "signal",
+    "credentials",
+    "mode",
+    "cache",
+    "integrity",
+    "keepalive",
+    "referrer",
+    "referrerPolicy",
+    "duplex",
+    "priority",
+    "cf",
+    "encodeResponseBody",
+];
+
+/// `value` as a `Request`: one of this realm, or one that looks like one (a string `url`, a string `method` and
+/// `headers` with `get`) — a `Request` from another realm fails `instanceof` but is read the same way.
+pub(crate) fn as_request(value: &JsValue) -> Option<&Request> {
+    if value.is_instance_of::<Request>() {
+        return Some(value.unchecked_ref());
+    }
+    if !value.is_object() {
+        return None;
+    }
+    let member = |name: &str| Reflect::get(value, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    let headers = member("headers");
+    let has_get =
+        headers.is_object() && Reflect::get(&headers, &JsValue::from_str("get")).is_ok_and(|g| g.is_function());
+    (member("url").is_string() && member("method").is_string() && has_get).then(|| value.unchecked_ref())
 }
 
 /// What a request's URL must be: one of the source's origins.
@@ -65,7 +105,7 @@ impl Destinations {
     /// `Ok` when `input` (a URL string, a `URL`, a `Request`) goes to one of these origins; else `invalid_argument`
     /// for `url`, before anything is sent.
     pub fn check(&self, input: &JsValue) -> Result<(), Error> {
-        let text = match (input.as_string(), input.dyn_ref::<Request>()) {
+        let text = match (input.as_string(), as_request(input)) {
             (Some(text), _) => text,
             (None, Some(request)) => request.url(),
             (None, None) if input.is_object() => String::from(input.unchecked_ref::<Object>().to_string()),
@@ -87,18 +127,18 @@ pub(crate) struct Outgoing {
     /// The caller's `init` with a copy of its headers, when it has any (or `input` is a `Request`); `None` for
     /// the common `fetch(url)`, which is sent with the token's own frozen init (see [`bearer_init`]).
     custom: Option<(Object, Headers)>,
-    body: Body,
+    body: BodyKind,
 }
 
 impl Outgoing {
     /// True for `fetch(url)`: no `init`, and `input` is not a `Request`.
     pub fn is_plain(input: &JsValue, init: &JsValue) -> bool {
-        (init.is_undefined() || init.is_null()) && (input.is_string() || !input.is_instance_of::<Request>())
+        (init.is_undefined() || init.is_null()) && (input.is_string() || as_request(input).is_none())
     }
 
     /// `fetch(url)`: sent with the token's own init.
     pub fn plain(input: &JsValue) -> Outgoing {
-        Outgoing { input: input.clone(), custom: None, body: Body::Replayable }
+        Outgoing { input: input.clone(), custom: None, body: BodyKind::Replayable }
     }
 
     /// Reads `init`'s (else the `Request`'s) headers and body kind. A caller-set `Authorization` is refused: the
@@ -108,7 +148,7 @@ impl Outgoing {
             return Ok(Outgoing::plain(input));
         }
         let absent = init.is_undefined() || init.is_null();
-        let request = if input.is_string() { None } else { input.dyn_ref::<Request>() };
+        let request = if input.is_string() { None } else { as_request(input) };
         if !absent && !init.is_object() {
             return Err(Error::invalid("init", "a RequestInit object"));
         }
@@ -143,8 +183,12 @@ impl Outgoing {
                 || body.is_instance_of::<UrlSearchParams>()
         };
         let copy = Object::new();
-        if !absent {
-            Object::assign(&copy, init.unchecked_ref());
+        for name in INIT_MEMBERS {
+            let value = field(name);
+            if !value.is_undefined() {
+                Reflect::set(&copy, &JsValue::from_str(name), &value)
+                    .map_err(|_| Error::invalid("init", "a RequestInit object"))?;
+            }
         }
         // A redirect is never followed with the token: the 3xx goes back to the caller (`'error'` refuses it too).
         let redirect = if field("redirect").as_string().as_deref() == Some("error") { "error" } else { "manual" };
@@ -152,12 +196,12 @@ impl Outgoing {
         set("headers", &headers)
             .and_then(|_| set("redirect", &JsValue::from_str(redirect)))
             .map_err(|_| Error::invalid("init", "a RequestInit object"))?;
-        let body = if replayable { Body::Replayable } else { Body::Stream };
+        let body = if replayable { BodyKind::Replayable } else { BodyKind::Stream };
         Ok(Outgoing { input: input.clone(), custom: Some((copy, headers)), body })
     }
 
     /// Whether the request can be sent again.
-    pub fn body(&self) -> Body {
+    pub fn body_kind(&self) -> BodyKind {
         self.body
     }
 
@@ -191,14 +235,14 @@ impl Outgoing {
 }
 
 /// A plain `fetch(input)` sent at once with `token_init` through `fetcher` (else the global `fetch`): its promise,
-/// which hands a 401 (or an answer that is not a `Response`) to `settle(input, token_init, answer)`.
+/// which hands a 401 (or an answer that is not a `Response`) to `on_unauthorized(input, token_init, answer)`.
 pub(crate) fn send_plain(
     input: &JsValue,
     token_init: &Object,
     fetcher: Option<&Function>,
-    settle: &Function,
+    on_unauthorized: &Function,
 ) -> Result<Promise, JsValue> {
-    send_checked(fetcher.map_or(&JsValue::UNDEFINED, |f| f.as_ref()), input, token_init, settle)
+    send_checked(fetcher.map_or(&JsValue::UNDEFINED, |f| f.as_ref()), input, token_init, on_unauthorized)
 }
 
 /// `value` as a `Response`, else a `TypeError`.

@@ -11,20 +11,18 @@ use crate::core::model::CreateTokenParams;
 use crate::core::sealed::SealKey;
 use crate::core::secret::Secret;
 use crate::core::token_source::{
-    backoff_ms, read_stored, remint_backoff_ms, should_retry, store_key, stored_entry, Freshness, RefreshPolicy,
-    StoredToken, Timing,
+    backoff_ms, read_token_entry, remint_backoff_ms, should_retry, token_entry, token_store_key, Freshness,
+    RefreshPolicy, StoredToken, Timing,
 };
 use crate::edge::client::Client;
 use crate::edge::http::FetchTransport;
+use crate::edge::in_flight::InFlight;
 use crate::edge::json::EdgeJson;
 use crate::edge::outgoing::{bearer_init, discard, send_plain, Destinations, Outgoing};
 use crate::edge::store::{count_refused, NoStore, SharedStore};
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 use wasm_bindgen::JsValue;
 use web_sys::Response;
 
@@ -50,46 +48,15 @@ impl Held {
     }
 }
 
-/// How a shared mint ended: its result, or `None` when the minting call was dropped before it finished.
-type Landed = Option<Result<Rc<Held>, Error>>;
-
 /// A mint under way that other calls may wait for (never in workerd, where a request must not await another
-/// request's work).
-#[derive(Default)]
-struct Flight {
-    outcome: RefCell<Option<Landed>>,
-    wakers: RefCell<Vec<Waker>>,
-}
-
-impl Flight {
-    fn finish(&self, outcome: Landed) {
-        self.outcome.borrow_mut().get_or_insert(outcome);
-        for waker in self.wakers.take() {
-            waker.wake();
-        }
-    }
-}
-
-/// Waits for a [`Flight`] to finish.
-struct Landing(Rc<Flight>);
-
-impl Future for Landing {
-    type Output = Landed;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(outcome) = self.0.outcome.borrow().as_ref() {
-            return Poll::Ready(outcome.clone());
-        }
-        self.0.wakers.borrow_mut().push(cx.waker().clone());
-        Poll::Pending
-    }
-}
+/// request's work): its result, or `None` when the minting call was dropped before it finished.
+type SharedMint = InFlight<Result<Rc<Held>, Error>>;
 
 #[derive(Default)]
 struct State {
     held: Option<Rc<Held>>,
     /// The shared mint, when sharing is allowed and one is under way.
-    flight: Option<Rc<Flight>>,
+    flight: Option<Rc<SharedMint>>,
     /// How many mints are under way (in workerd, calls with a valid token then use it instead of minting too).
     minting: u32,
     /// Refreshes failed in a row, and until when no refresh is tried while the held token is still valid.
@@ -105,13 +72,14 @@ struct State {
     invalidated: Vec<Digest>,
 }
 
-/// Marks the flight abandoned if the minting call is dropped before it finished, so that no waiter hangs.
-struct Pilot<'a> {
+/// A mint under way, counted while it lasts: when its call ends — finished or dropped — it is no longer under way,
+/// and a mint dropped before it finished is marked abandoned, so that no waiter hangs.
+struct MintUnderWay<'a> {
     state: &'a RefCell<State>,
-    flight: Rc<Flight>,
+    flight: Rc<SharedMint>,
 }
 
-impl Drop for Pilot<'_> {
+impl Drop for MintUnderWay<'_> {
     fn drop(&mut self) {
         let mut state = self.state.borrow_mut();
         state.minting = state.minting.saturating_sub(1);
@@ -174,7 +142,7 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
 
 impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     /// [`TokenSource::new`] over any transport, saying whether concurrent calls may wait for one mint.
-    pub fn with_sharing(
+    pub(crate) fn with_sharing(
         client: Rc<Client<T>>,
         params: CreateTokenParams,
         refresh_before_seconds: Option<f64>,
@@ -182,7 +150,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         share_in_flight: bool,
     ) -> Result<Self, Error> {
         let policy = RefreshPolicy::new(&params.seconds_until_expiration, refresh_before_seconds)?;
-        let store_key = store_key::<EdgeJson>(client.config(), &params, &policy)?;
+        let store_key = token_store_key::<EdgeJson>(client.config(), &params, &policy)?;
         let seal = SealKey::derive(client.config().key_for(params.machine_secret_key.as_ref())?);
         Ok(TokenSource {
             client,
@@ -250,7 +218,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                 (valid, state.flight.clone(), state.minting > 0)
             };
             if let Some(flight) = flight {
-                match Landing(flight).await {
+                match flight.wait().await {
                     Some(Ok(held)) => return Ok(held),
                     Some(Err(error)) => return self.fallback(valid, error),
                     None => continue,
@@ -270,7 +238,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     }
 
     async fn mint(&self, valid: Option<Rc<Held>>) -> Result<Rc<Held>, Error> {
-        let flight = Rc::new(Flight::default());
+        let flight: Rc<SharedMint> = Rc::default();
         {
             let mut state = self.state.borrow_mut();
             state.minting += 1;
@@ -278,7 +246,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                 state.flight = Some(flight.clone());
             }
         }
-        let pilot = Pilot { state: &self.state, flight: flight.clone() };
+        let under_way = MintUnderWay { state: &self.state, flight: flight.clone() };
         let result = self.obtain().await;
         {
             let mut state = self.state.borrow_mut();
@@ -297,7 +265,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             }
         }
         flight.finish(Some(result.clone()));
-        drop(pilot);
+        drop(under_way);
         result.or_else(|error| self.fallback(valid, error))
     }
 
@@ -307,7 +275,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         if let Some(store) = &self.store {
             if let Some(text) = store.get(&self.store_key).await {
                 let now = self.now();
-                match read_stored::<EdgeJson>(&self.seal, &self.store_key, &text, now) {
+                match read_token_entry::<EdgeJson>(&self.seal, &self.store_key, &text, now) {
                     StoredToken::Valid(token, timing) => {
                         let given_up =
                             self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
@@ -325,8 +293,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         let timing = self.policy.timing(&minted, now);
         let token = minted.token.ok_or(Error::InvalidResponse { detail: "the created token is missing" })?;
         if let Some(store) = &self.store {
-            if let Some((text, ttl_seconds)) =
-                stored_entry::<EdgeJson>(&self.seal, &self.store_key, &token, timing, now)
+            if let Some((text, ttl_seconds)) = token_entry::<EdgeJson>(&self.seal, &self.store_key, &token, timing, now)
             {
                 store.put(&self.store_key, text, ttl_seconds).await;
             }
@@ -411,7 +378,7 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
             }
             self.give_up(&held);
             self.refused();
-            if !should_retry(response.status(), outgoing.body(), retried) {
+            if !should_retry(response.status(), outgoing.body_kind(), retried) {
                 return Ok(response);
             }
             discard(&response);
@@ -421,13 +388,13 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
 
     /// The first attempt of a plain `fetch(url)` (no `init`, not a `Request`) sent at once, without a future,
     /// when the token in hand is fresh: the promise of its answer, a 401 (or a non-`Response`) handed to
-    /// `settle(input, tokenInit, answer)`, which calls [`TokenSource::after_unauthorized`]. `None`: take
+    /// `on_unauthorized(input, tokenInit, answer)`, which calls [`TokenSource::after_unauthorized`]. `None`: take
     /// [`TokenSource::fetch`]. (A future and its promise cost as much CPU as the rest of such a call.)
     pub(crate) fn send_now(
         &self,
         input: &JsValue,
         init: &JsValue,
-        settle: &Function,
+        on_unauthorized: &Function,
     ) -> Option<Result<Promise, JsValue>> {
         // After a refusal, every answer goes through the slow path until one that is not a 401 resets the backoff.
         if !Outgoing::is_plain(input, init) || self.state.borrow().refusals > 0 {
@@ -439,7 +406,7 @@ impl<S: SharedStore> TokenSource<FetchTransport, S> {
         let now = self.now();
         let held = self.state.borrow().held.clone().filter(|h| h.timing.freshness(now) == Freshness::Fresh)?;
         let token_init = held.fetch_init();
-        Some(send_plain(input, token_init, self.fetcher.as_ref(), settle))
+        Some(send_plain(input, token_init, self.fetcher.as_ref(), on_unauthorized))
     }
 
     /// `Ok` when `input` goes to one of the source's origins; nothing is sent otherwise.
@@ -479,6 +446,8 @@ mod tests {
     use crate::core::model::Nullable;
     use crate::edge::client::tests::{block_on, json, token_json, Scripted};
     use std::collections::HashMap;
+    use std::future::Future;
+    use std::task::Poll;
 
     const HOUR_MS: f64 = 3_600_000.0;
 

@@ -6,8 +6,8 @@
 use crate::core::api::{self, Operation};
 use crate::core::error::Error;
 use crate::core::guard::cache::{
-    cache_until, digest_of, read_stored, serves, store_key, stored_entry, Cached, Digest, StoreRead, TtlLru, Verdict,
-    DEFAULT_CAPACITY,
+    cache_until, digest_of, read_verdict_entry, serves, verdict_entry, verdict_store_key, Cached, Digest, StoreRead,
+    TtlLru, Verdict, DEFAULT_CAPACITY,
 };
 use crate::core::guard::jwks::{parse_jwks, JwksDecision, JwksState, RsaJwk};
 use crate::core::guard::jwt::{self, Alg, DecodedJwt};
@@ -93,7 +93,7 @@ impl<K: Clone> Default for GuardState<K> {
 
 /// Why a verification did not produce an identity.
 #[derive(Debug)]
-pub(crate) enum Failure {
+pub(crate) enum Unverified {
     /// The token is refused.
     Reject(Reason),
     /// Clerk (or the JWKS) could not answer; nothing was decided about the token.
@@ -102,9 +102,9 @@ pub(crate) enum Failure {
     Config(Error),
 }
 
-impl From<Reason> for Failure {
+impl From<Reason> for Unverified {
     fn from(reason: Reason) -> Self {
-        Failure::Reject(reason)
+        Unverified::Reject(reason)
     }
 }
 
@@ -195,7 +195,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
     }
 
     /// The cache key of a token: a digest of the configuration and the token, never the token itself.
-    pub fn cache_key(&self, token: &str) -> Digest {
+    pub(crate) fn cache_key(&self, token: &str) -> Digest {
         digest_of(&[&self.context, token.as_bytes()])
     }
 
@@ -232,7 +232,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         // by a guard with a secret key to seal and open them.
         let shared = match (&kind, &self.seal, store) {
             (TokenKind::Opaque, Some(seal), Some(store)) if self.settings.cache => {
-                Some(Shared { store, seal, key: store_key(&cache_key) })
+                Some(Shared { store, seal, key: verdict_store_key(&cache_key) })
             }
             _ => None,
         };
@@ -250,9 +250,9 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
                 let identity = Rc::new(identity);
                 (Ok(identity.clone()), Some(Verdict::Accepted(identity)))
             }
-            Err(Failure::Reject(reason)) => (Err(reason.into()), Some(Verdict::Rejected(reason))),
-            Err(Failure::Upstream(error)) => (Err(upstream_rejection(&error)), None),
-            Err(Failure::Config(error)) => return Err(error),
+            Err(Unverified::Reject(reason)) => (Err(reason.into()), Some(Verdict::Rejected(reason))),
+            Err(Unverified::Upstream(error)) => (Err(upstream_rejection(&error)), None),
+            Err(Unverified::Config(error)) => return Err(error),
         };
         if let (true, Some(verdict)) = (self.settings.cache, verdict) {
             self.remember(shared.as_ref(), cache_key, verdict).await;
@@ -267,7 +267,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         serves(&cached, now, &self.settings).then_some(cached.verdict)
     }
 
-    async fn verify_opaque(&self, token: &str) -> Result<Identity, Failure> {
+    async fn verify_opaque(&self, token: &str) -> Result<Identity, Unverified> {
         let params = VerifyTokenParams { token: Secret::new(token), machine_secret_key: None };
         match self.client.verify(&params).await {
             Ok(t) => Ok(Identity::from_token(&t, TokenFormat::Opaque)),
@@ -283,7 +283,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
     pub(crate) fn verify_jwt<'a>(
         &'a self,
         jwt: &'a DecodedJwt,
-    ) -> Pin<Box<dyn Future<Output = Result<M2MToken, Failure>> + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<M2MToken, Unverified>> + 'a>> {
         Box::pin(async move {
             let alg = jwt::check_header(&jwt.header)?;
             let key = self.verification_key(jwt.header.kid.as_deref(), alg).await?;
@@ -307,8 +307,8 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
                     return Err(Error::TokenInvalid { reason: Reason::TokenTypeMismatch });
                 }
                 return self.verify_jwt(jwt).await.map_err(|failure| match failure {
-                    Failure::Reject(reason) => Error::TokenInvalid { reason },
-                    Failure::Upstream(error) | Failure::Config(error) => error,
+                    Unverified::Reject(reason) => Error::TokenInvalid { reason },
+                    Unverified::Upstream(error) | Unverified::Config(error) => error,
                 });
             }
         }
@@ -319,7 +319,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         self.client.transport().now_ms()
     }
 
-    async fn verification_key(&self, kid: Option<&str>, alg: Alg) -> Result<C::Key, Failure> {
+    async fn verification_key(&self, kid: Option<&str>, alg: Alg) -> Result<C::Key, Unverified> {
         if let Some(der) = &self.jwt_key_der {
             return self.pem_key(der, alg).await;
         }
@@ -340,7 +340,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
                     fetched = true;
                 }
                 JwksDecision::Fetch | JwksDecision::Reject => return Err(Reason::TokenInvalid.into()),
-                JwksDecision::Unavailable => return Err(Failure::Upstream(last_error.unwrap_or(Error::Network))),
+                JwksDecision::Unavailable => return Err(Unverified::Upstream(last_error.unwrap_or(Error::Network))),
             }
         };
         let cached = self.state.borrow().jwks.iter().find(|e| e.context == self.jwks_context).and_then(|e| {
@@ -349,7 +349,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         if let Some(key) = cached {
             return Ok(key);
         }
-        let key = self.crypto.import_rsa_jwk(&jwk, alg).await.ok_or(Failure::Reject(Reason::TokenInvalid))?;
+        let key = self.crypto.import_rsa_jwk(&jwk, alg).await.ok_or(Unverified::Reject(Reason::TokenInvalid))?;
         if let Some(entry) = self.state.borrow_mut().jwks.iter_mut().find(|e| e.context == self.jwks_context) {
             // Concurrent imports of one key keep one copy.
             if !entry.imported.iter().any(|(k, a, _)| *k == jwk.kid && *a == alg) {
@@ -359,7 +359,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         Ok(key)
     }
 
-    async fn pem_key(&self, der: &[u8], alg: Alg) -> Result<C::Key, Failure> {
+    async fn pem_key(&self, der: &[u8], alg: Alg) -> Result<C::Key, Unverified> {
         let find = |state: &GuardState<C::Key>| {
             state.pem_keys.iter().find(|(d, a, _)| *d == self.pem_id && *a == alg).map(|(_, _, k)| k.clone())
         };
@@ -370,7 +370,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
             .crypto
             .import_rsa_spki(der, alg)
             .await
-            .ok_or(Failure::Config(Error::invalid("jwtKey", "an RSA public key the runtime can import")))?;
+            .ok_or(Unverified::Config(Error::invalid("jwtKey", "an RSA public key the runtime can import")))?;
         let mut state = self.state.borrow_mut();
         match find(&state) {
             Some(imported) => Ok(imported),
@@ -426,7 +426,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         };
         self.state.borrow_mut().results.insert(key, Cached { verdict, verified_at_ms: now }, until);
         if let Some((identity, shared)) = shareable {
-            if let Some((entry, ttl_s)) = stored_entry::<EdgeJson>(shared.seal, &shared.key, &identity, now, until) {
+            if let Some((entry, ttl_s)) = verdict_entry::<EdgeJson>(shared.seal, &shared.key, &identity, now, until) {
                 shared.store.put(&shared.key, entry, ttl_s).await;
             }
         }
@@ -435,7 +435,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
     /// The verdict a shared store holds for `key`, when it opens under this guard's seal and serves it now.
     async fn read_shared<S: SharedStore>(&self, shared: &Shared<'_, S>, key: &Digest) -> Option<Verdict> {
         let text = shared.store.get(&shared.key).await?;
-        match read_stored::<EdgeJson>(shared.seal, &shared.key, &text, self.now(), &self.settings) {
+        match read_verdict_entry::<EdgeJson>(shared.seal, &shared.key, &text, self.now(), &self.settings) {
             StoreRead::Serves(cached, until) => {
                 let verdict = cached.verdict.clone();
                 self.state.borrow_mut().results.insert(*key, cached, until);
@@ -465,13 +465,13 @@ fn verdict_result(verdict: Verdict) -> Result<Rc<Identity>, Rejection> {
 }
 
 /// Sorts an error of Clerk's verify call into "the token is refused" and "Clerk could not decide".
-fn classify_verify_error(error: Error) -> Failure {
+fn classify_verify_error(error: Error) -> Unverified {
     match error {
-        Error::TokenInvalid { reason } => Failure::Reject(reason),
-        Error::InvalidArgument { .. } => Failure::Reject(Reason::TokenMalformed),
-        Error::Api(ref e) if matches!(e.status, 400 | 404 | 410 | 422) => Failure::Reject(Reason::TokenInvalid),
-        Error::Api(ref e) if e.status == 403 => Failure::Reject(Reason::MachineNotInScope),
-        other => Failure::Upstream(other),
+        Error::TokenInvalid { reason } => Unverified::Reject(reason),
+        Error::InvalidArgument { .. } => Unverified::Reject(Reason::TokenMalformed),
+        Error::Api(ref e) if matches!(e.status, 400 | 404 | 410 | 422) => Unverified::Reject(Reason::TokenInvalid),
+        Error::Api(ref e) if e.status == 403 => Unverified::Reject(Reason::MachineNotInScope),
+        other => Unverified::Upstream(other),
     }
 }
 

@@ -4,10 +4,8 @@
 
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
-use super::options::{
-    claims, env_options, fetcher, origins, read, request_options, ClientOptions, EnvOptions, GuardDefaults,
-    SourceOptions,
-};
+use super::env::{env_values, EnvValues};
+use super::options::{claims, fetcher, origins, read, request_options, ClientOptions, GuardDefaults, SourceOptions};
 use super::store::JsCacheStore;
 use super::token_source::JsTokenSource;
 use crate::core::config::Config;
@@ -43,7 +41,7 @@ const MAX_ENV_CLIENTS: usize = 8;
 
 thread_local! {
     /// The clients `ClerkM2M.fromEnv` built, by configuration and `jwtKey`, as the JS objects it returned.
-    static ENV_CLIENTS: Remembered<EnvOptions, JsValue> = const { RefCell::new(Vec::new()) };
+    static ENV_CLIENTS: Remembered<EnvValues, JsValue> = const { RefCell::new(Vec::new()) };
 }
 
 /// `data`, or `{ data, status, headers }`.
@@ -74,13 +72,15 @@ impl ClerkM2M {
     /// `CLERK_SECRET_KEY`, `CLERK_API_URL`, `CLERK_JWT_KEY`, `CLERK_MACHINE_ID`, `CLERK_TIMEOUT_MS`,
     /// `CLERK_MAX_RETRIES`), with
     /// `overrides` applied; a malformed binding throws `invalid_argument` naming it. The same object for the same
-    /// values within an isolate.
+    /// values within an isolate (found by the bindings' text: equal values are not validated, nor a PEM parsed,
+    /// again).
     #[wasm_bindgen(js_name = fromEnv)]
     pub fn from_env(env: JsValue, overrides: JsValue) -> Result<JsValue, JsValue> {
-        let key = env_options(&env, &overrides)?;
+        let values = env_values(&env, &overrides)?;
         let m2m = ENV_CLIENTS.with(|clients| {
-            remembered(clients, MAX_ENV_CLIENTS, key, |(config, jwt_key, machine_id)| {
-                ClerkM2M::build(config.clone(), jwt_key.clone(), machine_id.clone()).map(JsValue::from)
+            remembered(clients, MAX_ENV_CLIENTS, values, |values| {
+                let (config, jwt_key, machine_id) = values.options()?;
+                ClerkM2M::build(config, jwt_key, machine_id).map(JsValue::from)
             })
         })?;
         Ok(m2m)

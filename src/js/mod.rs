@@ -5,6 +5,7 @@
 mod auth;
 mod client;
 mod convert;
+mod env;
 mod guard;
 mod options;
 mod store;

@@ -1,7 +1,7 @@
 //! JS option objects → typed Rust values, through serde-wasm-bindgen, by one reader ([`read`]) over the core's
 //! table of option names (`core::options`): a name the object does not take is refused, a field of the wrong JS
-//! type names itself (`err.field === 'limit'`); value rules and messages live in the core. Also `fetcher` and
-//! `ClerkM2M.fromEnv`'s bindings.
+//! type names itself (`err.field === 'limit'`); value rules and messages live in the core. Also the options that
+//! are JS objects (`claims`, `fetcher`, `origins`). `ClerkM2M.fromEnv`'s bindings are `js::env`'s.
 
 use crate::core::config::Config;
 use crate::core::error::Error;
@@ -86,21 +86,21 @@ pub(crate) fn claims(options: &JsValue) -> Result<Nullable<serde_json::Value>, E
 }
 
 /// The options that configure a client (`new ClerkM2M(o)`), which `verifyRequest` also takes.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ClientOptions {
     #[serde(default)]
-    machine_secret_key: Option<Secret>,
+    pub machine_secret_key: Option<Secret>,
     #[serde(default)]
-    secret_key: Option<Secret>,
+    pub secret_key: Option<Secret>,
     #[serde(default)]
-    api_url: Option<String>,
+    pub api_url: Option<String>,
     #[serde(default)]
-    api_version: Option<String>,
+    pub api_version: Option<String>,
     #[serde(default)]
-    timeout_ms: Option<f64>,
+    pub timeout_ms: Option<f64>,
     #[serde(default)]
-    max_retries: Option<u32>,
+    pub max_retries: Option<u32>,
     /// A PEM public key for JWTs: a guard setting, accepted by the client too.
     #[serde(default)]
     pub jwt_key: Option<String>,
@@ -262,96 +262,4 @@ pub(crate) fn origins(options: &JsValue) -> Result<Option<Vec<String>>, Error> {
         .map(|origin| origin.as_string().ok_or(invalid("origins")))
         .collect::<Result<_, _>>()
         .map(Some)
-}
-
-/// The Worker bindings `ClerkM2M.fromEnv` reads, and the option each one sets.
-const BINDINGS: [(&str, &str); 7] = [
-    ("CLERK_MACHINE_ID", "machineId"),
-    ("CLERK_MACHINE_SECRET_KEY", "machineSecretKey"),
-    ("CLERK_SECRET_KEY", "secretKey"),
-    ("CLERK_API_URL", "apiUrl"),
-    ("CLERK_JWT_KEY", "jwtKey"),
-    ("CLERK_TIMEOUT_MS", "timeoutMs"),
-    ("CLERK_MAX_RETRIES", "maxRetries"),
-];
-
-/// An error about an option set from a binding, naming the binding instead.
-fn as_binding(error: Error) -> Error {
-    match error {
-        Error::InvalidArgument { field, expected } => {
-            let binding = BINDINGS.iter().find(|(_, option)| *option == field).map_or(field, |(binding, _)| binding);
-            Error::InvalidArgument { field: binding, expected }
-        }
-        other => other,
-    }
-}
-
-/// A binding's value: a non-empty string (numbers are accepted as their text), else `None`.
-fn binding(env: &JsValue, name: &'static str) -> Result<Option<String>, Error> {
-    let value = Reflect::get(env, &JsValue::from_str(name)).map_err(|_| Error::invalid(name, "a string"))?;
-    if is_absent(&value) {
-        return Ok(None);
-    }
-    let text = match (value.as_string(), value.as_f64()) {
-        (Some(text), _) => text,
-        // JS's own `String(number)`: no float printer in the wasm.
-        (None, Some(_)) => String::from(
-            js_sys::Number::from(value).to_string_with_radix(10).map_err(|_| Error::invalid(name, "a string"))?,
-        ),
-        _ => return Err(Error::invalid(name, "a string")),
-    };
-    Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
-}
-
-/// A numeric binding, read from its text the way JS reads a number (`Number(text)`: no float parser in the wasm).
-fn number(env: &JsValue, name: &'static str, option: &str) -> Result<Option<f64>, Error> {
-    match binding(env, name)? {
-        Some(text) => {
-            let n = text.parse::<js_sys::Number>().map_or(f64::NAN, |n| n.value_of());
-            if n.is_finite() {
-                Ok(Some(n))
-            } else {
-                Err(as_binding(invalid(option)))
-            }
-        }
-        None => Ok(None),
-    }
-}
-
-/// What `ClerkM2M.fromEnv` builds a client from: the configuration, and the guard's `jwtKey` and `machineId`.
-pub(crate) type EnvOptions = (Config, Option<String>, Option<String>);
-
-/// `ClerkM2M.fromEnv(env, overrides)`: the configuration, `jwtKey` and `machineId` from a Worker's bindings —
-/// each one validated, errors naming the binding — with the options in `overrides` applied over them.
-pub(crate) fn env_options(env: &JsValue, overrides: &JsValue) -> Result<EnvOptions, Error> {
-    if !env.is_object() {
-        return Err(Error::invalid("env", "a Worker's env object (its bindings)"));
-    }
-    let max_retries = match number(env, "CLERK_MAX_RETRIES", "maxRetries")? {
-        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Some(n as u32),
-        Some(_) => return Err(as_binding(invalid("maxRetries"))),
-        None => None,
-    };
-    let from_env = ClientOptions {
-        machine_secret_key: binding(env, "CLERK_MACHINE_SECRET_KEY")?.map(Secret::from),
-        secret_key: binding(env, "CLERK_SECRET_KEY")?.map(Secret::from),
-        api_url: binding(env, "CLERK_API_URL")?,
-        api_version: None,
-        timeout_ms: number(env, "CLERK_TIMEOUT_MS", "timeoutMs")?,
-        max_retries,
-        jwt_key: binding(env, "CLERK_JWT_KEY")?,
-        machine_id: binding(env, "CLERK_MACHINE_ID")?,
-    };
-    let config = from_env.apply(&Config::default()).and_then(Config::validated).map_err(as_binding)?;
-    let from_env = GuardSettings { jwt_key: from_env.jwt_key, machine_id: from_env.machine_id, ..Default::default() };
-    from_env.validated_jwt_key().map_err(as_binding)?;
-    let overrides: ClientOptions = read(overrides, OptionsOf::Client)?;
-    let config = overrides.apply(&config)?.validated()?;
-    let settings = GuardSettings {
-        jwt_key: overrides.jwt_key.or(from_env.jwt_key),
-        machine_id: overrides.machine_id.or(from_env.machine_id),
-        ..Default::default()
-    };
-    settings.validated_jwt_key()?;
-    Ok((config, settings.jwt_key, settings.machine_id))
 }

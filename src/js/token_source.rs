@@ -21,10 +21,11 @@ pub struct JsTokenSource {
     source: Rc<Source>,
     /// One per source (not per call): a plain `fetch(url)` with a fresh token hands a 401 answer to it. Owned by
     /// JS (`into_js_value`), so that a pending call still has it after the source is freed or collected.
-    settle: Function,
+    on_unauthorized: Function,
 }
 
-fn settle(result: Result<web_sys::Response, FetchError>) -> Result<JsValue, JsValue> {
+/// A fetch's outcome as the promise it settles: the `Response`, or the mint's error, or `fetch`'s own.
+fn into_js_result(result: Result<web_sys::Response, FetchError>) -> Result<JsValue, JsValue> {
     match result {
         Ok(response) => Ok(response.into()),
         Err(FetchError::Token(error)) => Err(error.into()),
@@ -37,17 +38,17 @@ impl JsTokenSource {
     pub(crate) fn new(source: Source) -> JsTokenSource {
         let source = Rc::new(source);
         let weak: Weak<Source> = Rc::downgrade(&source);
-        let settle_401 = Check::new(move |input: JsValue, token_init: JsValue, answer: JsValue| {
+        let retry_401 = Check::new(move |input: JsValue, token_init: JsValue, answer: JsValue| {
             let response = as_response(answer)?;
             match weak.upgrade() {
                 Some(source) if response.status() == 401 => Ok(future_to_promise(async move {
-                    settle(source.after_unauthorized(&input, &token_init, response).await)
+                    into_js_result(source.after_unauthorized(&input, &token_init, response).await)
                 })
                 .into()),
                 _ => Ok(response.into()),
             }
         });
-        JsTokenSource { source, settle: settle_401.into_js_value().unchecked_into() }
+        JsTokenSource { source, on_unauthorized: retry_401.into_js_value().unchecked_into() }
     }
 }
 
@@ -63,12 +64,12 @@ impl JsTokenSource {
     /// `fetch(input, init)` with `Authorization: Bearer <token>`; on a 401, one re-mint and one retry when the
     /// body can be replayed. Rejects with the mint's error when no token can be had, or with `fetch`'s own.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        match self.source.send_now(&input, &init, &self.settle) {
+        match self.source.send_now(&input, &init, &self.on_unauthorized) {
             Some(Ok(sent)) => sent,
             Some(Err(error)) => Promise::reject(&error),
             None => {
                 let source = self.source.clone();
-                future_to_promise(async move { settle(source.fetch(&input, &init).await) })
+                future_to_promise(async move { into_js_result(source.fetch(&input, &init).await) })
             }
         }
     }

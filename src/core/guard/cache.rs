@@ -75,7 +75,7 @@ pub fn serves(cached: &Cached, now_ms: f64, settings: &GuardSettings) -> bool {
 }
 
 /// The key under which a verdict is kept in a shared store.
-pub fn store_key(digest: &Digest) -> String {
+pub fn verdict_store_key(digest: &Digest) -> String {
     [STORE_KEY_PREFIX, &hex::encode(digest)].concat()
 }
 
@@ -93,7 +93,7 @@ struct StoredVerdict {
 
 /// The sealed store entry for `identity`, verified at `verified_at_ms` and live until `until_ms`, under
 /// `store_key`, and the TTL to ask the store for.
-pub fn stored_entry<J: Json>(
+pub fn verdict_entry<J: Json>(
     seal: &SealKey,
     store_key: &str,
     identity: &Identity,
@@ -123,7 +123,7 @@ pub enum StoreRead {
 }
 
 /// Reads the entry found under `store_key` with the reader's sealing key and settings.
-pub fn read_stored<J: Json>(
+pub fn read_verdict_entry<J: Json>(
     seal: &SealKey,
     store_key: &str,
     text: &str,
@@ -349,29 +349,29 @@ mod tests {
     fn store_entries_round_trip_sealed_and_carry_their_deadline() {
         let s = GuardSettings::default();
         let k = seal("sk_test_writer");
-        let key = store_key(&[0xab; 32]);
+        let key = verdict_store_key(&[0xab; 32]);
         assert_eq!(key, format!("clerk-m2m-edge:v2:{}", "ab".repeat(32)));
-        let (text, ttl) = stored_entry::<SerdeJson>(&k, &key, &identity(None), 1000.0, 31_000.5).unwrap();
+        let (text, ttl) = verdict_entry::<SerdeJson>(&k, &key, &identity(None), 1000.0, 31_000.5).unwrap();
         assert_eq!(ttl, MIN_STORE_TTL_S);
-        let (read, verified_at, until) = served(read_stored::<SerdeJson>(&k, &key, &text, 1000.0, &s)).unwrap();
+        let (read, verified_at, until) = served(read_verdict_entry::<SerdeJson>(&k, &key, &text, 1000.0, &s)).unwrap();
         assert!(read.subject == "mch_1" && read.claims == identity(None).claims);
         assert_eq!((verified_at, until), (1000.0, 31_000.0), "the reader's TTL (30 s) ends before the writer's");
-        assert!(matches!(read_stored::<SerdeJson>(&k, &key, &text, 31_000.0, &s), StoreRead::Spent));
+        assert!(matches!(read_verdict_entry::<SerdeJson>(&k, &key, &text, 31_000.0, &s), StoreRead::Spent));
     }
 
     #[test]
     fn the_readers_ttl_and_the_tokens_expiration_bound_a_stored_verdict() {
         let k = seal("sk_test_writer");
-        let key = store_key(&[1; 32]);
-        let long = stored_entry::<SerdeJson>(&k, &key, &identity(Some(900_000)), 0.0, 300_000.0).unwrap().0;
+        let key = verdict_store_key(&[1; 32]);
+        let long = verdict_entry::<SerdeJson>(&k, &key, &identity(Some(900_000)), 0.0, 300_000.0).unwrap().0;
         let short = GuardSettings { cache_ttl_ms: 1_000, ..GuardSettings::default() };
-        assert_eq!(served(read_stored::<SerdeJson>(&k, &key, &long, 500.0, &short)).unwrap().2, 1_000.0);
-        assert!(matches!(read_stored::<SerdeJson>(&k, &key, &long, 1_500.0, &short), StoreRead::Spent));
-        let expiring = stored_entry::<SerdeJson>(&k, &key, &identity(Some(2_000)), 0.0, 300_000.0).unwrap().0;
+        assert_eq!(served(read_verdict_entry::<SerdeJson>(&k, &key, &long, 500.0, &short)).unwrap().2, 1_000.0);
+        assert!(matches!(read_verdict_entry::<SerdeJson>(&k, &key, &long, 1_500.0, &short), StoreRead::Spent));
+        let expiring = verdict_entry::<SerdeJson>(&k, &key, &identity(Some(2_000)), 0.0, 300_000.0).unwrap().0;
         let long_reader = GuardSettings { cache_ttl_ms: 600_000, ..GuardSettings::default() };
-        assert_eq!(served(read_stored::<SerdeJson>(&k, &key, &expiring, 0.0, &long_reader)).unwrap().2, 2_000.0);
-        let future = stored_entry::<SerdeJson>(&k, &key, &identity(None), 1e15, 1e15 + 1.0).unwrap().0;
-        let (_, verified_at, until) = served(read_stored::<SerdeJson>(&k, &key, &future, 0.0, &short)).unwrap();
+        assert_eq!(served(read_verdict_entry::<SerdeJson>(&k, &key, &expiring, 0.0, &long_reader)).unwrap().2, 2_000.0);
+        let future = verdict_entry::<SerdeJson>(&k, &key, &identity(None), 1e15, 1e15 + 1.0).unwrap().0;
+        let (_, verified_at, until) = served(read_verdict_entry::<SerdeJson>(&k, &key, &future, 0.0, &short)).unwrap();
         assert_eq!((verified_at, until), (0.0, 1_000.0), "a date in the future counts from now");
     }
 
@@ -379,12 +379,12 @@ mod tests {
     fn forged_copied_edited_and_foreign_entries_are_refused() {
         let s = GuardSettings::default();
         let k = seal("sk_test_writer");
-        let key = store_key(&[2; 32]);
-        let (text, _) = stored_entry::<SerdeJson>(&k, &key, &identity(None), 0.0, 30_000.0).unwrap();
+        let key = verdict_store_key(&[2; 32]);
+        let (text, _) = verdict_entry::<SerdeJson>(&k, &key, &identity(None), 0.0, 30_000.0).unwrap();
         let refused = |seal: &SealKey, key: &str, text: &str| {
-            matches!(read_stored::<SerdeJson>(seal, key, text, 0.0, &s), StoreRead::Refused)
+            matches!(read_verdict_entry::<SerdeJson>(seal, key, text, 0.0, &s), StoreRead::Refused)
         };
-        assert!(refused(&k, &store_key(&[3; 32]), &text), "copied to another key");
+        assert!(refused(&k, &verdict_store_key(&[3; 32]), &text), "copied to another key");
         assert!(refused(&seal("sk_test_other"), &key, &text), "written under another secret");
         assert!(refused(&k, &key, &text.replace("mch_1", "mch_9")), "edited");
         for forged in [
