@@ -15,11 +15,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The largest token `verify` sends (real tokens are far smaller).
-pub const MAX_TOKEN_BYTES: usize = 8192;
+pub(crate) const MAX_TOKEN_BYTES: usize = 8192;
 
 /// Which operation a request performs; decides whether it may be retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     /// POST /m2m_tokens — not idempotent.
     Create,
     /// GET /m2m_tokens
@@ -34,7 +34,7 @@ pub enum Operation {
 
 impl Operation {
     /// True when repeating the request cannot create a second effect.
-    pub fn is_safe_to_repeat(self) -> bool {
+    pub(crate) fn is_safe_to_repeat(self) -> bool {
         !matches!(self, Operation::Create)
     }
 }
@@ -58,7 +58,7 @@ fn post(cfg: &Config, path: &str, key: &Secret, body: String) -> HttpRequest {
 }
 
 /// POST `{base}/m2m_tokens`.
-pub fn create_request<J: Json>(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
+pub(crate) fn create_request<J: Json>(cfg: &Config, p: &CreateTokenParams) -> Result<HttpRequest, Error> {
     const SECONDS: &str = "a number greater than 0 and at most 9007199254740991 (2^53 - 1), or null";
     if p.seconds_until_expiration.value().is_some_and(|s| !(*s > 0.0 && *s <= MAX_SAFE_INTEGER as f64)) {
         return Err(Error::invalid("secondsUntilExpiration", SECONDS));
@@ -76,7 +76,7 @@ pub fn create_request<J: Json>(cfg: &Config, p: &CreateTokenParams) -> Result<Ht
 }
 
 /// GET `{base}/m2m_tokens?subject=…`.
-pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, Error> {
+pub(crate) fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, Error> {
     if !is_machine_id(&p.subject) {
         return Err(Error::invalid("subject", MACHINE_ID_SHAPE));
     }
@@ -103,7 +103,7 @@ pub fn list_request(cfg: &Config, p: &ListTokensParams) -> Result<HttpRequest, E
 }
 
 /// POST `{base}/m2m_tokens/{id}/revoke`, always with a JSON object body.
-pub fn revoke_request<J: Json>(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest, Error> {
+pub(crate) fn revoke_request<J: Json>(cfg: &Config, p: &RevokeTokenParams) -> Result<HttpRequest, Error> {
     if !is_token_id(&p.m2m_token_id) {
         return Err(Error::invalid("m2mTokenId", TOKEN_ID_SHAPE));
     }
@@ -112,7 +112,7 @@ pub fn revoke_request<J: Json>(cfg: &Config, p: &RevokeTokenParams) -> Result<Ht
 }
 
 /// POST `{base}/m2m_tokens/verify`.
-pub fn verify_request<J: Json>(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
+pub(crate) fn verify_request<J: Json>(cfg: &Config, p: &VerifyTokenParams) -> Result<HttpRequest, Error> {
     check_token_argument(&p.token)?;
     let key = cfg.key_for(p.machine_secret_key.as_ref())?;
     #[derive(Serialize)]
@@ -123,7 +123,7 @@ pub fn verify_request<J: Json>(cfg: &Config, p: &VerifyTokenParams) -> Result<Ht
 }
 
 /// A token argument must be a non-empty string of at most [`MAX_TOKEN_BYTES`].
-pub fn check_token_argument(token: &Secret) -> Result<(), Error> {
+pub(crate) fn check_token_argument(token: &Secret) -> Result<(), Error> {
     if token.is_empty() || token.expose().len() > MAX_TOKEN_BYTES {
         return Err(Error::invalid("token", "a non-empty string of at most 8192 bytes"));
     }
@@ -131,7 +131,7 @@ pub fn check_token_argument(token: &Secret) -> Result<(), Error> {
 }
 
 /// GET `{api_url}/{api_version}/jwks` with the secret key (the machine key cannot read it).
-pub fn jwks_request(cfg: &Config) -> Result<HttpRequest, Error> {
+pub(crate) fn jwks_request(cfg: &Config) -> Result<HttpRequest, Error> {
     let key = cfg.secret_key.as_ref().or(cfg.machine_secret_key.as_ref()).ok_or(Error::MissingKey)?;
     Ok(HttpRequest {
         method: Method::Get,
@@ -148,7 +148,7 @@ fn is_json_content_type(ct: &str) -> bool {
 }
 
 /// Reads a 2xx JSON body as `T`; `detail` says what was expected when it is not.
-pub fn decode_json<J: Json, T: DeserializeOwned>(resp: &HttpResponse, detail: &'static str) -> Result<T, Error> {
+pub(crate) fn decode_json<J: Json, T: DeserializeOwned>(resp: &HttpResponse, detail: &'static str) -> Result<T, Error> {
     if resp.header("content-type").is_some_and(|ct| !is_json_content_type(ct)) {
         return Err(Error::InvalidResponse { detail: "the content type is not JSON" });
     }
@@ -192,7 +192,7 @@ pub fn decode_error<J: Json>(resp: &HttpResponse, secrets: &[&str], now_ms: f64)
 }
 
 /// Why a token Clerk returned must not be accepted, if it must not: revoked, expired, or past `expiration`.
-pub fn dead_token_reason(token: &M2MToken, now_ms: f64) -> Option<Reason> {
+pub(crate) fn dead_token_reason(token: &M2MToken, now_ms: f64) -> Option<Reason> {
     if token.revoked {
         Some(Reason::TokenRevoked)
     } else if token.expired || token.expiration.is_some_and(|exp| (exp as f64) <= now_ms) {

@@ -5,30 +5,30 @@ use crate::core::error::Error;
 use crate::core::secret::Secret;
 
 /// Clerk's production Backend API.
-pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.clerk.com";
 /// The path version segment.
-pub const DEFAULT_API_VERSION: &str = "v1";
+pub(crate) const DEFAULT_API_VERSION: &str = "v1";
 /// The per-attempt timeout.
-pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+pub(crate) const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 /// The longest per-attempt timeout (the largest delay a JS timer accepts).
-pub const MAX_TIMEOUT_MS: u32 = i32::MAX as u32;
+pub(crate) const MAX_TIMEOUT_MS: u32 = i32::MAX as u32;
 /// Retries after the first attempt, for operations that may repeat.
-pub const DEFAULT_MAX_RETRIES: u32 = 2;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
 /// The most retries a client may be configured with.
-pub const MAX_RETRIES_LIMIT: u32 = 10;
+pub(crate) const MAX_RETRIES_LIMIT: u32 = 10;
 /// The dated API version sent in `Clerk-API-Version`.
-pub const CLERK_API_VERSION: &str = "2026-05-12";
+pub(crate) const CLERK_API_VERSION: &str = "2026-05-12";
 /// `User-Agent` of every request.
-pub const USER_AGENT: &str = concat!("clerk-m2m-edge/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("clerk-m2m-edge/", env!("CARGO_PKG_VERSION"));
 /// What a machine id must look like, as error messages say it.
-pub const MACHINE_ID_SHAPE: &str = "a machine id: mch_ followed by 27 letters, digits or _";
+pub(crate) const MACHINE_ID_SHAPE: &str = "a machine id: mch_ followed by 27 letters, digits or _";
 /// What `apiUrl` must be, as error messages say it.
-pub const API_URL_SHAPE: &str = "an https:// URL (http:// only to a loopback host), without query or fragment";
+pub(crate) const API_URL_SHAPE: &str = "an https:// URL (http:// only to a loopback host), without query or fragment";
 /// What a token source's `origins` must be, as error messages say it.
-pub const ORIGINS_SHAPE: &str =
+pub(crate) const ORIGINS_SHAPE: &str =
     "a non-empty array of origins (https://host[:port]; http:// only to a loopback host) the token may be sent to";
 /// What a token id must look like, as error messages say it.
-pub const TOKEN_ID_SHAPE: &str = "a token id: mt_ followed by 32 hexadecimal digits";
+pub(crate) const TOKEN_ID_SHAPE: &str = "a token id: mt_ followed by 32 hexadecimal digits";
 
 /// How a client reaches Clerk. Build with [`Config::default`] and set fields, then pass to `Client::new`.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,7 +107,7 @@ impl Config {
 }
 
 /// Validates a key given as an option: empty means absent; anything else must be header-safe.
-pub fn checked_key(key: Option<Secret>, field: &'static str) -> Result<Option<Secret>, Error> {
+pub(crate) fn checked_key(key: Option<Secret>, field: &'static str) -> Result<Option<Secret>, Error> {
     match key {
         Some(k) if k.is_empty() => Ok(None),
         Some(k) if !is_header_safe(k.expose()) => {
@@ -118,7 +118,7 @@ pub fn checked_key(key: Option<Secret>, field: &'static str) -> Result<Option<Se
 }
 
 /// Checks an optional machine id given as the option `field`.
-pub fn checked_machine_id(id: Option<String>, field: &'static str) -> Result<Option<String>, Error> {
+pub(crate) fn checked_machine_id(id: Option<String>, field: &'static str) -> Result<Option<String>, Error> {
     match id {
         Some(id) if !is_machine_id(&id) => Err(Error::invalid(field, MACHINE_ID_SHAPE)),
         other => Ok(other),
@@ -152,7 +152,7 @@ fn host_of(authority: &str) -> &str {
 }
 
 /// `localhost`, an address of 127.0.0.0/8 (four decimal parts), or `[::1]`: the hosts `http:` may reach.
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     if host == "localhost" || host == "[::1]" {
         return true;
@@ -165,17 +165,17 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 /// `mch_` followed by exactly 27 word characters (`[A-Za-z0-9_]`).
-pub fn is_machine_id(s: &str) -> bool {
+pub(crate) fn is_machine_id(s: &str) -> bool {
     s.strip_prefix("mch_").is_some_and(|rest| rest.len() == 27 && rest.bytes().all(is_word_byte))
 }
 
 /// `mt_` followed by exactly 32 hexadecimal digits: the id of a token (not the token itself).
-pub fn is_token_id(s: &str) -> bool {
+pub(crate) fn is_token_id(s: &str) -> bool {
     s.strip_prefix("mt_").is_some_and(|rest| rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A key that can travel in an HTTP header unchanged: 1–4096 visible ASCII characters, no spaces.
-pub fn is_header_safe(s: &str) -> bool {
+pub(crate) fn is_header_safe(s: &str) -> bool {
     !s.is_empty() && s.len() <= 4096 && s.bytes().all(|b| b.is_ascii_graphic())
 }
 

@@ -23,7 +23,7 @@ const PEM_BODY: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Decodes one part of a compact JWS (unpadded base64url, canonical).
-pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     JWT_PART.decode(text).ok()
 }
 
@@ -33,7 +33,7 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
 }
 
 /// Decodes a PEM body, ignoring the line breaks and spaces between its lines.
-pub fn pem_body_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn pem_body_decode(text: &str) -> Option<Vec<u8>> {
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     PEM_BODY.decode(compact).ok()
 }

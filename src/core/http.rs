@@ -49,7 +49,7 @@ impl Method {
 }
 
 /// The response headers the client decides on, read when not every header is wanted.
-pub const DECISIVE_HEADERS: [&str; 4] = ["content-type", "retry-after", "clerk-trace-id", "cf-ray"];
+pub(crate) const DECISIVE_HEADERS: [&str; 4] = ["content-type", "retry-after", "clerk-trace-id", "cf-ray"];
 
 /// A request to Clerk, ready to send.
 #[derive(Clone)]

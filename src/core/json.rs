@@ -10,11 +10,11 @@ use serde_json::{Map, Value};
 /// The deepest nesting of arrays and objects a document may have (serde_json refuses a 128th level). Checked
 /// before any codec reads (so before `JSON.parse`): a hostile document cannot exhaust the wasm's stack as
 /// serde-wasm-bindgen converts it.
-pub const MAX_DEPTH: usize = 127;
+pub(crate) const MAX_DEPTH: usize = 127;
 
 /// True when `text` nests arrays and objects at most [`MAX_DEPTH`] deep (brackets inside strings do not count).
 /// A check around the parser, not a parser: the document is still read by the codec, which refuses bad JSON.
-pub fn within_depth(text: &str) -> bool {
+pub(crate) fn within_depth(text: &str) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for byte in text.bytes() {
         match byte {

@@ -2,17 +2,17 @@
 //! Owns everything that decides; must not name wasm-bindgen, js-sys or web-sys (`make lint` checks), and does no
 //! I/O: time, randomness and I/O results come in as arguments.
 
-pub mod api;
-pub mod config;
-pub mod encoding;
-pub mod error;
-pub mod guard;
-pub mod http;
-pub mod json;
-pub mod model;
-pub mod options;
-pub mod reason;
-pub mod retry;
-pub mod sealed;
-pub mod secret;
-pub mod token_source;
+pub(crate) mod api;
+pub(crate) mod config;
+pub(crate) mod encoding;
+pub(crate) mod error;
+pub(crate) mod guard;
+pub(crate) mod http;
+pub(crate) mod json;
+pub(crate) mod model;
+pub(crate) mod options;
+pub(crate) mod reason;
+pub(crate) mod retry;
+pub(crate) mod sealed;
+pub(crate) mod secret;
+pub(crate) mod token_source;

@@ -8,7 +8,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The largest integer a JS number (and so Clerk's JSON) holds exactly: 2^53 − 1.
-pub const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+pub(crate) const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
 /// Reads a field that does not decide anything: a value of the wrong type reads as `None` instead of failing the
 /// whole object.
@@ -20,7 +20,7 @@ pub(crate) fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> R
 /// An integer within ±(2^53 − 1): what both JS and Clerk represent exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct SafeInt(pub i64);
+pub(crate) struct SafeInt(pub i64);
 
 impl<'de> Deserialize<'de> for SafeInt {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

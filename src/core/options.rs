@@ -8,7 +8,7 @@ use crate::core::error::Error;
 
 /// An options object of the JS API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptionsOf {
+pub(crate) enum OptionsOf {
     /// `new ClerkM2M(o)` and `ClerkM2M.fromEnv(env, o)`.
     Client,
     /// `createToken(o)`.
@@ -89,12 +89,12 @@ const OPTIONS: [(&str, &str, u8); 32] = [
 ];
 
 /// The names an options object accepts, in the table's order.
-pub fn accepted(of: OptionsOf) -> impl Iterator<Item = &'static str> {
+pub(crate) fn accepted(of: OptionsOf) -> impl Iterator<Item = &'static str> {
     OPTIONS.iter().filter(move |(_, _, groups)| groups & of.accepts() != 0).map(|(name, _, _)| *name)
 }
 
 /// `invalid_argument` for the option `name` of the table (`options` itself for a name it does not hold).
-pub fn invalid(name: &str) -> Error {
+pub(crate) fn invalid(name: &str) -> Error {
     match OPTIONS.iter().find(|(n, _, _)| *n == name) {
         Some((field, expected, _)) => Error::invalid(field, expected),
         None => Error::invalid("options", "an options object"),
@@ -102,7 +102,7 @@ pub fn invalid(name: &str) -> Error {
 }
 
 /// `Ok` when `of` accepts `name`; else `invalid_argument` naming it and the closest name `of` accepts.
-pub fn check_name(of: OptionsOf, name: &str) -> Result<(), Error> {
+pub(crate) fn check_name(of: OptionsOf, name: &str) -> Result<(), Error> {
     if accepted(of).any(|known| known == name) {
         return Ok(());
     }

@@ -28,7 +28,7 @@ pub enum Reason {
 }
 
 /// Every reason, in the order of the contract.
-pub const ALL: [Reason; 9] = [
+pub(crate) const ALL: [Reason; 9] = [
     Reason::TokenMissing,
     Reason::TokenMalformed,
     Reason::TokenTypeMismatch,

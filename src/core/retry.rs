@@ -4,15 +4,15 @@
 use crate::core::api::Operation;
 
 /// First backoff step.
-pub const BASE_DELAY_MS: u32 = 200;
+pub(crate) const BASE_DELAY_MS: u32 = 200;
 /// Largest backoff step.
-pub const MAX_DELAY_MS: u32 = 2_000;
+pub(crate) const MAX_DELAY_MS: u32 = 2_000;
 /// A `Retry-After` longer than this is not waited for: the error goes back to the caller at once.
-pub const MAX_RETRY_AFTER_S: u32 = 10;
+pub(crate) const MAX_RETRY_AFTER_S: u32 = 10;
 
 /// How an attempt ended, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttemptFailure {
+pub(crate) enum AttemptFailure {
     /// No answer: refused, reset, DNS.
     Network,
     /// No answer in time.
@@ -23,7 +23,7 @@ pub enum AttemptFailure {
 
 /// The delay before retry number `retries_done + 1`, or `None` when the failure must be returned.
 /// `jitter` is a uniform random number in `[0, 1)`.
-pub fn retry_delay_ms(
+pub(crate) fn retry_delay_ms(
     op: Operation,
     failure: AttemptFailure,
     retries_done: u32,

@@ -15,7 +15,7 @@ use std::fmt;
 
 /// The prefix of every key the package writes to a shared store. v2: entries are sealed (v1 entries, unsealed,
 /// are simply never read).
-pub const STORE_KEY_PREFIX: &str = "clerk-m2m-edge:v2:";
+pub(crate) const STORE_KEY_PREFIX: &str = "clerk-m2m-edge:v2:";
 
 /// HKDF's salt and info: a key derived for this purpose serves no other.
 const SALT: &[u8] = b"clerk-m2m-edge:v2";

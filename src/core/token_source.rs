@@ -13,29 +13,29 @@ use crate::core::secret::Secret;
 use serde::{Deserialize, Serialize};
 
 /// The default refresh margin is this share of a token's lifetime…
-pub const DEFAULT_MARGIN_SHARE: f64 = 0.1;
+pub(crate) const DEFAULT_MARGIN_SHARE: f64 = 0.1;
 /// …but at least this many seconds…
-pub const MIN_DEFAULT_MARGIN_S: f64 = 30.0;
+pub(crate) const MIN_DEFAULT_MARGIN_S: f64 = 30.0;
 /// …and at most half the lifetime.
-pub const MAX_MARGIN_SHARE: f64 = 0.5;
+pub(crate) const MAX_MARGIN_SHARE: f64 = 0.5;
 /// First wait after a failed refresh while the current token is still valid; doubles per failure…
-pub const BASE_BACKOFF_MS: f64 = 1_000.0;
+pub(crate) const BASE_BACKOFF_MS: f64 = 1_000.0;
 /// …up to this.
-pub const MAX_BACKOFF_MS: f64 = 30_000.0;
+pub(crate) const MAX_BACKOFF_MS: f64 = 30_000.0;
 /// First wait, after a callee refused a fresh token (401) and it was re-minted, before another refusal may cost a
 /// re-mint; doubles per refusal…
-pub const BASE_REMINT_BACKOFF_MS: f64 = 1_000.0;
+pub(crate) const BASE_REMINT_BACKOFF_MS: f64 = 1_000.0;
 /// …up to this, and is reset by any answer that is not a 401.
-pub const MAX_REMINT_BACKOFF_MS: f64 = 60_000.0;
+pub(crate) const MAX_REMINT_BACKOFF_MS: f64 = 60_000.0;
 /// A token that never expires is kept in a shared store for this long (the store entry, not the token).
-pub const NEVER_EXPIRES_STORE_TTL_S: u32 = 86_400;
+pub(crate) const NEVER_EXPIRES_STORE_TTL_S: u32 = 86_400;
 
 const LIFETIME: &str = "a number of seconds greater than 0 and at most 9007199254740991 (2^53 - 1), or null";
 const MARGIN: &str = "a number of seconds from 0 up to (not including) secondsUntilExpiration";
 
 /// What a token source mints and when it mints anew, validated.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RefreshPolicy {
+pub(crate) struct RefreshPolicy {
     /// The lifetime asked of Clerk, in seconds (`None`: Clerk's default).
     lifetime_s: Option<f64>,
     /// Mint anew when less than this is left, in seconds (`None`: the default share of the lifetime).
@@ -45,7 +45,7 @@ pub struct RefreshPolicy {
 impl RefreshPolicy {
     /// Validates the lifetime (`secondsUntilExpiration`) and the margin (`refreshBeforeSeconds`): a lifetime
     /// must be positive and exact, a margin finite, non-negative and below the lifetime.
-    pub fn new(lifetime: &Nullable<f64>, refresh_before_s: Option<f64>) -> Result<RefreshPolicy, Error> {
+    pub(crate) fn new(lifetime: &Nullable<f64>, refresh_before_s: Option<f64>) -> Result<RefreshPolicy, Error> {
         let lifetime_s = lifetime.value().copied();
         if lifetime_s.is_some_and(|s| !(s > 0.0 && s <= MAX_SAFE_INTEGER as f64)) {
             return Err(Error::invalid("secondsUntilExpiration", LIFETIME));
@@ -61,7 +61,7 @@ impl RefreshPolicy {
     /// The margin for a token that lives `lifetime_ms`: the configured one, else 10% of the lifetime, at least
     /// 30 s, at most half of it. When the lifetime was Clerk's choice, a configured margin is capped at half of
     /// it too (else every call would mint).
-    pub fn margin_ms(&self, lifetime_ms: f64) -> f64 {
+    pub(crate) fn margin_ms(&self, lifetime_ms: f64) -> f64 {
         let half = lifetime_ms * MAX_MARGIN_SHARE;
         match self.refresh_before_s {
             Some(margin) if self.lifetime_s.is_some() => margin * 1000.0,
@@ -71,7 +71,7 @@ impl RefreshPolicy {
     }
 
     /// When the token Clerk just minted at `now_ms` expires and when to replace it.
-    pub fn timing(&self, token: &M2MToken, now_ms: f64) -> Timing {
+    pub(crate) fn timing(&self, token: &M2MToken, now_ms: f64) -> Timing {
         let Some(expires_at) = token.expiration.map(|e| e as f64) else { return Timing::NEVER };
         let lifetime_ms = match (self.lifetime_s, token.created_at) {
             (Some(seconds), _) => seconds * 1000.0,
@@ -117,19 +117,19 @@ pub enum Freshness {
 }
 
 /// How long to wait before trying again after `failures` refreshes failed in a row (1 s, 2 s, 4 s … 30 s).
-pub fn backoff_ms(failures: u32) -> f64 {
+pub(crate) fn backoff_ms(failures: u32) -> f64 {
     (BASE_BACKOFF_MS * f64::from(1u32 << failures.saturating_sub(1).min(15))).min(MAX_BACKOFF_MS)
 }
 
 /// How long after the `refusals`-th re-mint for a callee's 401 (in a row) another refusal may cost a re-mint
 /// (1 s, 2 s, 4 s … 60 s): a callee that refuses every token must not cost a mint per call.
-pub fn remint_backoff_ms(refusals: u32) -> f64 {
+pub(crate) fn remint_backoff_ms(refusals: u32) -> f64 {
     (BASE_REMINT_BACKOFF_MS * f64::from(1u32 << refusals.saturating_sub(1).min(16))).min(MAX_REMINT_BACKOFF_MS)
 }
 
 /// The key of a token source's entry in a shared store: a digest of what the mint sends — the API URL, the
 /// machine key and the options — and the margin; never the key itself.
-pub fn token_store_key<J: Json>(
+pub(crate) fn token_store_key<J: Json>(
     config: &Config,
     params: &CreateTokenParams,
     policy: &RefreshPolicy,
@@ -210,7 +210,7 @@ pub fn read_token_entry<J: Json>(seal: &SealKey, store_key: &str, text: &str, no
 
 /// What the body of an outgoing request allows after a 401.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BodyKind {
+pub(crate) enum BodyKind {
     /// No body, or one that can be sent again (a string, bytes, `URLSearchParams`, `Blob`, `FormData`).
     Replayable,
     /// A stream: it is consumed by the first attempt.
@@ -219,7 +219,7 @@ pub enum BodyKind {
 
 /// Whether a callee's answer calls for invalidating the token, minting once and sending again: a 401 to a
 /// request that can be replayed, at most once per call.
-pub fn should_retry(status: u16, body: BodyKind, retried: bool) -> bool {
+pub(crate) fn should_retry(status: u16, body: BodyKind, retried: bool) -> bool {
     status == 401 && body == BodyKind::Replayable && !retried
 }
 

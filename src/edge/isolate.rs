@@ -32,7 +32,7 @@ thread_local! {
 
 /// True in Cloudflare's workerd (`navigator.userAgent` is `Cloudflare-Workers`), where a request must never
 /// await a promise another request created: only finished results may be shared there.
-pub fn in_workerd() -> bool {
+pub(crate) fn in_workerd() -> bool {
     thread_local! {
         static WORKERD: bool = {
             let global = js_sys::global();
@@ -45,7 +45,7 @@ pub fn in_workerd() -> bool {
 }
 
 /// The isolate's guard state (verdicts, JWKS, imported keys), shared by every verification in this isolate.
-pub fn isolate_state() -> Rc<RefCell<GuardState<CryptoKey>>> {
+pub(crate) fn isolate_state() -> Rc<RefCell<GuardState<CryptoKey>>> {
     STATE.with(Rc::clone)
 }
 

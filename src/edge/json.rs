@@ -13,13 +13,13 @@ pub type EdgeJson = crate::core::json::SerdeJson;
 
 /// The codec the edge hands to the core's decoders and request builders.
 #[cfg(target_arch = "wasm32")]
-pub type EdgeJson = RuntimeJson;
+pub(crate) type EdgeJson = RuntimeJson;
 
 /// `JSON.parse` + `serde_wasm_bindgen::from_value` (behind `Json::parse`'s nesting bound: the conversion
 /// recurses), and `serde_wasm_bindgen` (JSON-compatible: plain objects, `null` for `None`) + `JSON.stringify`.
 #[cfg(target_arch = "wasm32")]
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RuntimeJson;
+pub(crate) struct RuntimeJson;
 
 #[cfg(target_arch = "wasm32")]
 impl Json for RuntimeJson {

@@ -3,14 +3,14 @@
 //! time; must not decide anything about tokens (the rules are the core's) nor convert to or from JS values (that
 //! is `js`): JS objects it touches (a caller's `fetch` arguments, a `Response`) pass through as they are.
 
-pub mod client;
-pub mod crypto;
-pub mod http;
-pub mod in_flight;
-pub mod isolate;
-pub mod json;
-pub mod outgoing;
-pub mod pause;
-pub mod store;
-pub mod token_source;
-pub mod verifier;
+pub(crate) mod client;
+pub(crate) mod crypto;
+pub(crate) mod http;
+pub(crate) mod in_flight;
+pub(crate) mod isolate;
+pub(crate) mod json;
+pub(crate) mod outgoing;
+pub(crate) mod pause;
+pub(crate) mod store;
+pub(crate) mod token_source;
+pub(crate) mod verifier;

@@ -132,18 +132,18 @@ pub(crate) struct Outgoing {
 
 impl Outgoing {
     /// True for `fetch(url)`: no `init`, and `input` is not a `Request`.
-    pub fn is_plain(input: &JsValue, init: &JsValue) -> bool {
+    pub(crate) fn is_plain(input: &JsValue, init: &JsValue) -> bool {
         (init.is_undefined() || init.is_null()) && (input.is_string() || as_request(input).is_none())
     }
 
     /// `fetch(url)`: sent with the token's own init.
-    pub fn plain(input: &JsValue) -> Outgoing {
+    pub(crate) fn plain(input: &JsValue) -> Outgoing {
         Outgoing { input: input.clone(), custom: None, body: BodyKind::Replayable }
     }
 
     /// Reads `init`'s (else the `Request`'s) headers and body kind. A caller-set `Authorization` is refused: the
     /// token source sets it, and silently replacing the caller's would hide a mistake.
-    pub fn new(input: &JsValue, init: &JsValue) -> Result<Outgoing, Error> {
+    pub(crate) fn new(input: &JsValue, init: &JsValue) -> Result<Outgoing, Error> {
         if Outgoing::is_plain(input, init) {
             return Ok(Outgoing::plain(input));
         }
@@ -201,13 +201,18 @@ impl Outgoing {
     }
 
     /// Whether the request can be sent again.
-    pub fn body_kind(&self) -> BodyKind {
+    pub(crate) fn body_kind(&self) -> BodyKind {
         self.body
     }
 
     /// Sends it with `token` (whose [`bearer_init`] is `token_init`), through `fetcher` when given (a service
     /// binding's `fetch`), else the global `fetch`: the promise of its answer.
-    pub fn start(&self, token: &str, token_init: &Object, fetcher: Option<&Function>) -> Result<Promise, JsValue> {
+    pub(crate) fn start(
+        &self,
+        token: &str,
+        token_init: &Object,
+        fetcher: Option<&Function>,
+    ) -> Result<Promise, JsValue> {
         let init = match &self.custom {
             Some((init, headers)) => {
                 headers.set("Authorization", &bearer(token))?;
@@ -223,7 +228,7 @@ impl Outgoing {
 
     /// [`Outgoing::start`], awaited: the answer, or the rejection of `fetch` (a fetcher's answer that is not a
     /// `Response` is a `TypeError`).
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         token: &str,
         token_init: &Object,

@@ -133,6 +133,10 @@ test('ClerkM2M.fromEnv: documented bindings, errors naming the binding, one inst
   assert.notEqual(ClerkM2M.fromEnv({ ...env, CLERK_TIMEOUT_MS: '5000' }), m2m);
   assert.notEqual(ClerkM2M.fromEnv(env, { maxRetries: 0 }), m2m, 'overrides are part of the configuration');
   assert.equal(ClerkM2M.fromEnv(env, { maxRetries: 0 }), ClerkM2M.fromEnv(env, { maxRetries: 0 }));
+  // Found by the bindings' text, before anything is validated (a Hono app calls fromEnv on every request: equal
+  // values are not checked, nor a PEM parsed, again) — so two spellings of one URL are two clients.
+  assert.notEqual(ClerkM2M.fromEnv({ ...env, CLERK_API_URL: `${standIn.url}/` }), m2m);
+  assert.equal(ClerkM2M.fromEnv({ ...env, CLERK_API_URL: ` ${standIn.url} ` }), m2m, 'surrounding spaces are trimmed');
   assert.match((await m2m.createToken()).token, /^mt_/, 'it works');
 
   for (const [binding, value] of [

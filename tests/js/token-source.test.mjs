@@ -230,7 +230,22 @@ test('source.fetch refuses a caller-set Authorization header and sends nothing',
   }
   const err = await rejection(source.fetch(new Request(callee.url, { headers: { authorization: 'Bearer x' } })));
   assert.equal(err.code, 'invalid_argument');
+  // A Request of another realm fails `instanceof`: it is known by its shape, and its headers are read too.
+  const foreign = { url: callee.url, method: 'GET', headers: new Headers({ authorization: 'Bearer x' }) };
+  assert.equal((await rejection(source.fetch(foreign))).field, 'headers');
   assert.equal(callee.received.length, 0);
+});
+
+test('source.fetch reads init as fetch does: members defined by getters (a class instance) are sent', async () => {
+  const source = gatewayClient().tokenSource({ origins: [callee.origin] });
+  class Init {
+    get method() { return 'POST'; }
+    get body() { return 'from a getter'; }
+  }
+  callee.received = [];
+  const res = await source.fetch(callee.url, new Init());
+  assert.equal(res.status, 200);
+  assert.deepEqual(callee.received.map((r) => [r.method, r.body]), [['POST', 'from a getter']]);
 });
 
 test('bad options throw invalid_argument synchronously, before anything is minted', async () => {

@@ -14,16 +14,16 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 /// The default bound on entries.
-pub const DEFAULT_CAPACITY: usize = 10_000;
+pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
 
 /// A 32-byte digest.
-pub type Digest = [u8; 32];
+pub(crate) type Digest = [u8; 32];
 
 /// Workers KV refuses `expirationTtl` below 60 s; entries carry their own deadline, so a longer store TTL is safe.
-pub const MIN_STORE_TTL_S: u32 = 60;
+pub(crate) const MIN_STORE_TTL_S: u32 = 60;
 
 /// SHA-256 of `parts`, each followed by a zero byte (so `["ab", "c"]` and `["a", "bc"]` differ).
-pub fn digest_of(parts: &[&[u8]]) -> Digest {
+pub(crate) fn digest_of(parts: &[&[u8]]) -> Digest {
     let mut h = Sha256::new();
     for part in parts {
         h.update(part);
@@ -53,7 +53,7 @@ pub struct Cached {
 
 /// Until when a guard with `settings` may serve `verdict`, reached at `verified_at_ms`: a verified result until
 /// the earlier of its expiration and the guard's cache TTL, a definitive rejection for its negative TTL.
-pub fn serves_until(verdict: &Verdict, verified_at_ms: f64, settings: &GuardSettings) -> f64 {
+pub(crate) fn serves_until(verdict: &Verdict, verified_at_ms: f64, settings: &GuardSettings) -> f64 {
     match verdict {
         Verdict::Accepted(identity) => {
             let ttl_end = verified_at_ms + f64::from(settings.cache_ttl_ms);
@@ -64,18 +64,18 @@ pub fn serves_until(verdict: &Verdict, verified_at_ms: f64, settings: &GuardSett
 }
 
 /// Until when a verdict reached now may be kept; `None`: not at all.
-pub fn cache_until(verdict: &Verdict, now_ms: f64, settings: &GuardSettings) -> Option<f64> {
+pub(crate) fn cache_until(verdict: &Verdict, now_ms: f64, settings: &GuardSettings) -> Option<f64> {
     let until = serves_until(verdict, now_ms, settings);
     (until > now_ms).then_some(until)
 }
 
 /// Whether `cached` may answer a guard with `settings` at `now_ms` (the cache's own expiry is the writer's).
-pub fn serves(cached: &Cached, now_ms: f64, settings: &GuardSettings) -> bool {
+pub(crate) fn serves(cached: &Cached, now_ms: f64, settings: &GuardSettings) -> bool {
     serves_until(&cached.verdict, cached.verified_at_ms.min(now_ms), settings) > now_ms
 }
 
 /// The key under which a verdict is kept in a shared store.
-pub fn verdict_store_key(digest: &Digest) -> String {
+pub(crate) fn verdict_store_key(digest: &Digest) -> String {
     [STORE_KEY_PREFIX, &hex::encode(digest)].concat()
 }
 
@@ -93,7 +93,7 @@ struct StoredVerdict {
 
 /// The sealed store entry for `identity`, verified at `verified_at_ms` and live until `until_ms`, under
 /// `store_key`, and the TTL to ask the store for.
-pub fn verdict_entry<J: Json>(
+pub(crate) fn verdict_entry<J: Json>(
     seal: &SealKey,
     store_key: &str,
     identity: &Identity,
@@ -149,7 +149,7 @@ pub fn read_verdict_entry<J: Json>(
 /// Digests are already uniform: hash them by their first 8 bytes (mixed, so structured keys spread too)
 /// instead of SipHashing 32 bytes again.
 #[derive(Default)]
-pub struct DigestHasher(u64);
+pub(crate) struct DigestHasher(u64);
 
 impl Hasher for DigestHasher {
     fn finish(&self) -> u64 {
@@ -177,7 +177,7 @@ struct Slot<V> {
 }
 
 /// A bounded LRU map with per-entry expiry. `get` refreshes recency; expired entries are never returned.
-pub struct TtlLru<V> {
+pub(crate) struct TtlLru<V> {
     index: HashMap<Digest, usize, BuildHasherDefault<DigestHasher>>,
     slots: Vec<Slot<V>>,
     free: Vec<usize>,
@@ -188,7 +188,7 @@ pub struct TtlLru<V> {
 
 impl<V: Clone> TtlLru<V> {
     /// An empty cache holding at most `capacity` entries (at least 1).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         TtlLru {
             index: HashMap::default(),
             slots: Vec::new(),
@@ -200,12 +200,12 @@ impl<V: Clone> TtlLru<V> {
     }
 
     /// How many entries are held (expired ones included until touched or evicted).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.index.len()
     }
 
     /// The live value for `key`, marking it most recently used; an expired entry is dropped.
-    pub fn get(&mut self, key: &Digest, now_ms: f64) -> Option<V> {
+    pub(crate) fn get(&mut self, key: &Digest, now_ms: f64) -> Option<V> {
         let i = *self.index.get(key)?;
         let expired = self.slots.get(i).is_none_or(|s| s.expires_at_ms <= now_ms);
         if expired {
@@ -218,7 +218,7 @@ impl<V: Clone> TtlLru<V> {
     }
 
     /// Inserts or replaces `key`, live until `expires_at_ms`; evicts the least recently used entry when full.
-    pub fn insert(&mut self, key: Digest, value: V, expires_at_ms: f64) {
+    pub(crate) fn insert(&mut self, key: Digest, value: V, expires_at_ms: f64) {
         if let Some(&i) = self.index.get(&key) {
             self.unlink(i);
             if let Some(slot) = self.slots.get_mut(i) {
@@ -249,7 +249,7 @@ impl<V: Clone> TtlLru<V> {
     }
 
     /// Drops every entry.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         *self = TtlLru::new(self.capacity);
     }
 

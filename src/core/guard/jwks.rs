@@ -9,11 +9,11 @@ use crate::core::json::Json;
 use serde::Deserialize;
 
 /// How long a fetched JWKS is trusted.
-pub const JWKS_TTL_MS: f64 = 5.0 * 60.0 * 1000.0;
+pub(crate) const JWKS_TTL_MS: f64 = 5.0 * 60.0 * 1000.0;
 /// The shortest interval between two fetches caused by an unknown `kid`, and after a failed fetch.
-pub const JWKS_REFETCH_COOLDOWN_MS: f64 = 30_000.0;
+pub(crate) const JWKS_REFETCH_COOLDOWN_MS: f64 = 30_000.0;
 /// How long past its TTL the last good JWKS keeps verifying while every refresh fails, by default (1 hour).
-pub const DEFAULT_JWKS_MAX_STALE_MS: u32 = 3_600_000;
+pub(crate) const DEFAULT_JWKS_MAX_STALE_MS: u32 = 3_600_000;
 
 /// An RSA signing key from the JWKS.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -57,7 +57,7 @@ pub fn parse_jwks<J: Json>(body: &str) -> Result<Vec<RsaJwk>, Error> {
 
 /// Why no key fits a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyLookup {
+pub(crate) enum KeyLookup {
     /// No key has the token's `kid` (a refetch may help).
     UnknownKid,
     /// The key's `alg` differs from the token's (the token is invalid).
@@ -65,7 +65,7 @@ pub enum KeyLookup {
 }
 
 /// The key for a token's `kid` and `alg`. Without a `kid`, only a set holding exactly one key answers.
-pub fn select_key<'a>(keys: &'a [RsaJwk], kid: Option<&str>, alg: Alg) -> Result<&'a RsaJwk, KeyLookup> {
+pub(crate) fn select_key<'a>(keys: &'a [RsaJwk], kid: Option<&str>, alg: Alg) -> Result<&'a RsaJwk, KeyLookup> {
     let key = match kid {
         Some(kid) => keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
         None if keys.len() == 1 => keys.first(),
@@ -80,7 +80,7 @@ pub fn select_key<'a>(keys: &'a [RsaJwk], kid: Option<&str>, alg: Alg) -> Result
 
 /// What to do for a token's key.
 #[derive(Clone, Debug, PartialEq)]
-pub enum JwksDecision {
+pub(crate) enum JwksDecision {
     /// Verify with this key.
     Use(RsaJwk),
     /// Fetch the JWKS (none yet, stale, or an unknown `kid` after the cooldown), then decide again.
@@ -97,7 +97,7 @@ pub enum JwksDecision {
 /// unknown `kid` or after a failed one, so an outage costs one fetch per cooldown; meanwhile the last good keys
 /// keep verifying for `max_stale_ms` past their TTL.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct JwksState {
+pub(crate) struct JwksState {
     keys: Vec<RsaJwk>,
     fetched_at_ms: Option<f64>,
     failed_at_ms: Option<f64>,
@@ -106,7 +106,7 @@ pub struct JwksState {
 impl JwksState {
     /// The keys for a token with `kid` and `alg`, at `now_ms`, keeping stale keys for `max_stale_ms` past the TTL
     /// while refreshing fails.
-    pub fn decide(&self, now_ms: f64, kid: Option<&str>, alg: Alg, max_stale_ms: f64) -> JwksDecision {
+    pub(crate) fn decide(&self, now_ms: f64, kid: Option<&str>, alg: Alg, max_stale_ms: f64) -> JwksDecision {
         // A clock that went backwards allows a fetch (and makes the keys stale).
         let may_fetch =
             self.failed_at_ms.is_none_or(|failed| !(0.0..JWKS_REFETCH_COOLDOWN_MS).contains(&(now_ms - failed)));
@@ -134,19 +134,19 @@ impl JwksState {
     }
 
     /// Records a fetched key set.
-    pub fn fetched(&mut self, keys: Vec<RsaJwk>, now_ms: f64) {
+    pub(crate) fn fetched(&mut self, keys: Vec<RsaJwk>, now_ms: f64) {
         *self = JwksState { keys, fetched_at_ms: Some(now_ms), failed_at_ms: None };
     }
 
     /// Records a failed fetch: the keys in hand stay.
-    pub fn failed(&mut self, now_ms: f64) {
+    pub(crate) fn failed(&mut self, now_ms: f64) {
         self.failed_at_ms = Some(now_ms);
     }
 }
 
 /// The DER (SubjectPublicKeyInfo) of an RSA public key given as PEM (`-----BEGIN PUBLIC KEY-----`), or as its
 /// bare base64 body. Literal `\n` sequences (common in environment variables) count as line breaks.
-pub fn parse_pem_public_key(pem: &str) -> Result<Vec<u8>, Error> {
+pub(crate) fn parse_pem_public_key(pem: &str) -> Result<Vec<u8>, Error> {
     const EXPECTED: &str = "an RSA public key in PEM (-----BEGIN PUBLIC KEY-----)";
     let text = pem.replace("\\n", "\n");
     let text = text.trim();

@@ -10,22 +10,22 @@
 //! ```
 //! Nothing here ever fails open: every doubt is a rejection.
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod header;
-pub mod jwks;
+pub(crate) mod jwks;
 pub mod jwt;
-pub mod outcome;
+pub(crate) mod outcome;
 pub mod token;
 
 use crate::core::config::checked_machine_id;
 use crate::core::error::Error;
 
 /// Default tolerance for `exp`, `nbf` and `iat`.
-pub const DEFAULT_CLOCK_SKEW_MS: u32 = 5_000;
+pub(crate) const DEFAULT_CLOCK_SKEW_MS: u32 = 5_000;
 /// Default lifetime of a cached verified result (bounds how long a revoked opaque token keeps working).
-pub const DEFAULT_CACHE_TTL_MS: u32 = 30_000;
+pub(crate) const DEFAULT_CACHE_TTL_MS: u32 = 30_000;
 /// Default lifetime of a cached definitive rejection.
-pub const DEFAULT_NEGATIVE_CACHE_TTL_MS: u32 = 5_000;
+pub(crate) const DEFAULT_NEGATIVE_CACHE_TTL_MS: u32 = 5_000;
 
 /// How the guard verifies, beyond the client's keys and URL.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,7 +65,7 @@ impl Default for GuardSettings {
 }
 
 /// What `machineId` must be when a guard has no `allowAnyMachine`.
-pub const RECEIVER_REQUIRED: &str =
+pub(crate) const RECEIVER_REQUIRED: &str =
     "the receiving machine's id (mch_…), or allowAnyMachine: true to accept tokens for any machine";
 
 impl GuardSettings {

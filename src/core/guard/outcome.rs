@@ -53,7 +53,7 @@ pub struct Rejection {
 }
 
 /// Seconds a client is told to wait when Clerk did not say.
-pub const DEFAULT_RETRY_AFTER_S: u32 = 5;
+pub(crate) const DEFAULT_RETRY_AFTER_S: u32 = 5;
 
 impl From<Reason> for Rejection {
     fn from(reason: Reason) -> Self {
