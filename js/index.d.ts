@@ -231,7 +231,8 @@ export interface ClerkAPIError {
   code: string;
   message: string;
   longMessage: string;
-  meta: { [key: string]: JsonValue } | null;
+  /** Extra data, as Clerk sent it: any JSON value (an object, usually), or null. */
+  meta: JsonValue | null;
 }
 
 /** Clerk answered with an HTTP error status. */

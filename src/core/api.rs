@@ -130,9 +130,10 @@ pub(crate) fn check_token_argument(token: &Secret) -> Result<(), Error> {
     Ok(())
 }
 
-/// GET `{api_url}/{api_version}/jwks` with the secret key (the machine key cannot read it).
+/// GET `{api_url}/{api_version}/jwks` with the instance secret key: the only key that reads it (a machine key is
+/// never sent there; without a secret key there is no request, `missing_key`).
 pub(crate) fn jwks_request(cfg: &Config) -> Result<HttpRequest, Error> {
-    let key = cfg.secret_key.as_ref().or(cfg.machine_secret_key.as_ref()).ok_or(Error::MissingKey)?;
+    let key = cfg.secret_key.as_ref().ok_or(Error::MissingKey)?;
     Ok(HttpRequest {
         method: Method::Get,
         url: cfg.base_url() + "/jwks",
@@ -220,6 +221,19 @@ mod tests {
         }
         .validated()
         .unwrap()
+    }
+
+    #[test]
+    fn the_jwks_is_read_with_the_secret_key_only() {
+        let both =
+            Config { machine_secret_key: Some("ak_m".into()), secret_key: Some("sk_s".into()), ..Config::default() };
+        let request = jwks_request(&both).unwrap();
+        assert_eq!(
+            (request.url.as_str(), request.authorization.expose()),
+            ("https://api.clerk.com/v1/jwks", "Bearer sk_s")
+        );
+        let machine_only = Config { machine_secret_key: Some("ak_m".into()), ..Config::default() };
+        assert!(matches!(jwks_request(&machine_only), Err(Error::MissingKey)), "a machine key is never sent there");
     }
 
     #[test]

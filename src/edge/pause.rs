@@ -21,9 +21,13 @@ fn key_of(base_url: &str, key: &str) -> Digest {
 /// The answer that paused calls to `base_url` with `key`, when the pause still holds at `now_ms`, with its
 /// `Retry-After` counted down to what is left.
 pub(crate) fn paused(base_url: &str, key: &str, now_ms: f64) -> Option<ApiError> {
-    let id = key_of(base_url, key);
     PAUSES.with(|pauses| {
         let pauses = pauses.borrow();
+        // The common case costs no digest: nothing was ever paused (or every pause is over).
+        if pauses.iter().all(|(_, until, _)| *until <= now_ms) {
+            return None;
+        }
+        let id = key_of(base_url, key);
         let (_, until, answer) = pauses.iter().find(|(k, until, _)| *k == id && *until > now_ms)?;
         let left_s = ((until - now_ms) / 1000.0).ceil().max(1.0) as u32;
         Some(ApiError { retry_after: Some(left_s), ..answer.clone() })
