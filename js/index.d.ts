@@ -172,6 +172,14 @@ export interface TokenSourceOptions extends CreateTokenOptions {
    * `fetch`'s signature. Default: the global `fetch`.
    */
   fetcher?: { fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> } | ((input: RequestInfo | URL, init?: RequestInit) => Promise<Response>);
+  /**
+   * The origins `source.fetch` may send the token to (`https://host[:port]`; `http://` only to `localhost`,
+   * 127.0.0.0/8 or `[::1]`). Any other URL rejects with `invalid_argument` (`field: 'url'`) and nothing is sent;
+   * without `origins`, `fetch` sends nothing (`field: 'origins'`). `getToken()` needs none.
+   */
+  origins?: string[];
+  /** A `cacheStore.get` that takes longer than this many milliseconds is a miss. Default 1000. */
+  storeTimeoutMs?: number;
 }
 
 /** Mints machine tokens for outgoing calls and keeps them (one mint per token lifetime in steady state). */
@@ -291,6 +299,10 @@ export interface GuardOptions extends ClerkM2MOptions {
    * applies its own TTL. Needs `machineSecretKey` or `secretKey`; JWT results and rejections are never stored.
    */
   cacheStore?: CacheStore;
+  /** A `cacheStore.get` that takes longer than this many milliseconds is a miss (a `put` is never awaited). Default 1000. */
+  storeTimeoutMs?: number;
+  /** How long past its 5-minute TTL the last good JWKS keeps verifying while refreshes fail, in milliseconds. Default 3600000. */
+  jwksMaxStaleMs?: number;
 }
 
 /**

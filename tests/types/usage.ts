@@ -90,7 +90,10 @@ export async function story(): Promise<void> {
   new ClerkM2M({ apiKey: 'x' });
 
   // The caller's side: a token source.
-  const source: TokenSource = m2m.tokenSource({ secondsUntilExpiration: 3600, refreshBeforeSeconds: 300, tokenFormat: 'jwt', cacheStore: kv });
+  const source: TokenSource = m2m.tokenSource({ secondsUntilExpiration: 3600, refreshBeforeSeconds: 300, tokenFormat: 'jwt', cacheStore: kv, origins: ['https://billing.internal'], storeTimeoutMs: 200 });
+  await verifyRequest(new Request('https://x/'), { secretKey: 'sk', machineId: 'mch_x', cacheStore: kv, storeTimeoutMs: 200, jwksMaxStaleMs: 0 });
+  // @ts-expect-error origins is an array of strings
+  m2m.tokenSource({ origins: 'https://billing.internal' });
   const bearer: string = await source.getToken();
   const called: Response = await source.fetch('https://billing.internal/api', { method: 'POST', body: 'x' });
   const viaBinding = m2m.tokenSource({ fetcher: { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) } });
