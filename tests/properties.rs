@@ -8,8 +8,9 @@ use clerk_m2m_edge::fuzzing::{
     base64url_encode, decode_error, decode_list, decode_token, header, jwt, parse_jwks, parse_retry_after,
     read_verdict_entry, token, GuardSettings, SealKey, SerdeJson, StoreRead,
 };
-use clerk_m2m_edge::{HttpResponse, Secret};
+use clerk_m2m_edge::{HttpResponse, Reason, Secret};
 use proptest::prelude::*;
+use serde_json::json;
 
 fn response(body: String, content_type: &str) -> HttpResponse {
     HttpResponse { status: 200, headers: vec![("content-type".into(), content_type.into())], body }
@@ -61,6 +62,102 @@ proptest! {
             }
         }
         let _ = token::classify::<SerdeJson>(&token);
+    }
+
+    #[test]
+    fn header_rules_accept_exactly_an_allowed_alg_with_typ_jwt_or_none_the_m2m_cat_or_none_and_no_crit(
+        alg in prop_oneof![Just(json!("RS256")), Just(json!("RS384")), Just(json!("RS512")), Just(json!("HS256")),
+            Just(json!("none")), Just(json!("ES256")), Just(json!("PS256")), Just(json!("rs256")), Just(json!(""))],
+        typ in prop_oneof![Just(None), Just(Some(json!("JWT"))), Just(Some(json!("jwt"))), Just(Some(json!("at+jwt"))), Just(Some(json!("JOSE")))],
+        cat in prop_oneof![Just(None), Just(Some(json!("cl_B7d4PD333AAA"))), Just(Some(json!("cl_session"))), Just(Some(json!("")))],
+        crit in prop_oneof![Just(None), Just(Some(json!(["b64"]))), Just(Some(json!([]))), Just(Some(json!(null)))],
+        kid in prop_oneof![Just(None), Just(Some(json!("ins_test")))],
+    ) {
+        let mut header = serde_json::Map::new();
+        header.insert("alg".into(), alg.clone());
+        for (name, value) in [("typ", &typ), ("cat", &cat), ("crit", &crit), ("kid", &kid)] {
+            if let Some(value) = value {
+                header.insert(name.into(), value.clone());
+            }
+        }
+        let b64 = |s: &str| base64url_encode(s.as_bytes());
+        let token = format!("{}.{}.c2ln", b64(&serde_json::Value::Object(header).to_string()), b64(r#"{"sub":"mch_x","exp":1}"#));
+        let decoded = jwt::decode::<SerdeJson>(&token).expect("a header of these shapes decodes");
+        let allowed = ["RS256", "RS384", "RS512"].contains(&alg.as_str().unwrap_or_default())
+            && typ.as_ref().is_none_or(|t| t.as_str().is_some_and(|t| t.eq_ignore_ascii_case("JWT")))
+            && cat.as_ref().is_none_or(|c| c == "cl_B7d4PD333AAA")
+            && crit.is_none();
+        match jwt::check_header(&decoded.header) {
+            Ok(checked) => {
+                prop_assert!(allowed, "accepted {:?}", decoded.header);
+                prop_assert_eq!(checked.as_str(), alg.as_str().unwrap_or_default());
+            }
+            Err(reason) => {
+                prop_assert!(!allowed, "refused {:?}", decoded.header);
+                prop_assert_eq!(reason, Reason::TokenInvalid);
+            }
+        }
+    }
+
+    #[test]
+    fn claim_rules_decide_by_sub_exp_nbf_and_iat_with_the_skew(
+        sub in prop_oneof![Just(json!("mch_2xhFjEI5X2qWRvtV13BzSj8H6Dk")), Just(json!("user_2x")), Just(json!("")), Just(json!(5))],
+        exp in prop_oneof![Just(None), Just(Some(json!("soon"))), Just(Some(json!(null))), (-100_000i64..100_000).prop_map(|d| Some(json!(d)))],
+        nbf in prop_oneof![Just(None), Just(Some(json!(true))), (-100_000i64..100_000).prop_map(|d| Some(json!(d)))],
+        iat in prop_oneof![Just(None), (-100_000i64..100_000).prop_map(|d| Some(json!(d)))],
+        skew_s in 0u32..100,
+    ) {
+        const NOW_S: i64 = 1_700_000_000;
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), sub.clone());
+        // Dates are offsets from now, in seconds; other JSON values stay as they are.
+        let date = |v: &serde_json::Value| v.as_i64().map_or(v.clone(), |d| json!(NOW_S + d));
+        for (name, value) in [("exp", &exp), ("nbf", &nbf), ("iat", &iat)] {
+            if let Some(value) = value {
+                claims.insert(name.into(), date(value));
+            }
+        }
+        let b64 = |s: &str| base64url_encode(s.as_bytes());
+        let token = format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(&serde_json::Value::Object(claims).to_string()));
+        let decoded = jwt::decode::<SerdeJson>(&token).expect("a claim set of these shapes decodes");
+        let (now_ms, skew_ms) = ((NOW_S * 1000) as f64, f64::from(skew_s) * 1000.0);
+        let skew = i64::from(skew_s);
+        let offset = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.as_i64());
+        let expected = if !sub.as_str().is_some_and(|s| s.starts_with("mch_")) {
+            Err(Reason::TokenTypeMismatch)
+        } else {
+            match offset(&exp) {
+                None | Some(None) => Err(Reason::TokenInvalid),
+                Some(Some(d)) if d + skew <= 0 => Err(Reason::TokenExpired),
+                Some(Some(_)) => {
+                    let in_future = |v: &Option<serde_json::Value>| match offset(v) {
+                        None => false,
+                        Some(None) => true, // present but not a number: invalid
+                        Some(Some(d)) => d - skew > 0,
+                    };
+                    if in_future(&nbf) || in_future(&iat) { Err(Reason::TokenInvalid) } else { Ok(()) }
+                }
+            }
+        };
+        prop_assert_eq!(jwt::check_claims(&decoded.payload, now_ms, skew_ms), expected);
+    }
+
+    #[test]
+    fn clerk_error_bodies_that_echo_the_key_or_the_token_are_redacted(
+        parts in proptest::collection::vec(prop_oneof![
+            Just("ak_secret_key_1234"), Just("mt_the_token_5678"), Just("\\u0061k_secret_key_1234"),
+            Just("prefix "), Just(" suffix"), Just("\\n"), Just("é"), Just("ak_secret"),
+        ], 0..6),
+        field in prop_oneof![Just("message"), Just("long_message"), Just("code"), Just("meta")],
+        status in 400u16..600,
+    ) {
+        let echoed: String = parts.concat();
+        let value = if field == "meta" { format!(r#"{{"param":"{echoed}","nested":["{echoed}"]}}"#) } else { format!(r#""{echoed}""#) };
+        let body = format!(r#"{{"errors":[{{"{field}":{value}}}],"clerk_trace_id":"{echoed}"}}"#);
+        let r = HttpResponse { status, headers: vec![("content-type".into(), "application/json".into())], body };
+        let e = decode_error::<SerdeJson>(&r, &["ak_secret_key_1234", "mt_the_token_5678"], 0.0);
+        let seen = format!("{:?} {:?} {}", e.errors, e.clerk_trace_id, e.errors.iter().map(|x| x.meta.as_ref().map_or(String::new(), |m| m.to_string())).collect::<String>());
+        prop_assert!(!seen.contains("ak_secret_key_1234") && !seen.contains("mt_the_token_5678"), "{}", seen);
     }
 
     #[test]

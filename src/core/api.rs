@@ -187,9 +187,36 @@ pub fn decode_error<J: Json>(resp: &HttpResponse, secrets: &[&str], now_ms: f64)
         .clerk_trace_id
         .filter(|t| !t.is_empty())
         .or_else(|| resp.header("clerk-trace-id").map(str::to_owned))
-        .or_else(|| resp.header("cf-ray").map(str::to_owned));
+        .or_else(|| resp.header("cf-ray").map(str::to_owned))
+        .map(|t| redact(&t, secrets));
     let retry_after = resp.header("retry-after").and_then(|v| parse_retry_after(v, now_ms));
-    ApiError { status: resp.status, errors: parsed.errors.unwrap_or_default(), clerk_trace_id, retry_after }
+    // The raw text was redacted; a secret spelt with JSON escapes (`\u0061k_…`) only appears once parsed.
+    let mut errors = parsed.errors.unwrap_or_default();
+    for error in &mut errors {
+        for text in [&mut error.code, &mut error.message, &mut error.long_message] {
+            *text = redact(text, secrets);
+        }
+        if let Some(meta) = &mut error.meta {
+            redact_value(meta, secrets);
+        }
+    }
+    ApiError { status: resp.status, errors, clerk_trace_id, retry_after }
+}
+
+/// Redacts every string of a JSON value, member names included.
+fn redact_value(value: &mut serde_json::Value, secrets: &[&str]) {
+    match value {
+        serde_json::Value::String(text) => *text = redact(text, secrets),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, secrets)),
+        serde_json::Value::Object(members) => {
+            let taken = std::mem::take(members);
+            for (name, mut member) in taken {
+                redact_value(&mut member, secrets);
+                members.insert(redact(&name, secrets), member);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Why a token Clerk returned must not be accepted, if it must not: revoked, expired, or past `expiration`.
@@ -221,6 +248,17 @@ mod tests {
         }
         .validated()
         .unwrap()
+    }
+
+    #[test]
+    fn a_secret_echoed_with_json_escapes_is_redacted_once_parsed() {
+        // The input the property test found: redacting the raw text misses `\u0061k_…`, which parses to `ak_…`.
+        let body = r#"{"errors":[{"code":"\u0061k_secret_key","message":"bad \u0061k_secret_key","long_message":"mt_tok\u0065n_x","meta":{"\u0061k_secret_key":["mt_tok\u0065n_x"]}}],"clerk_trace_id":"\u0061k_secret_key"}"#;
+        let r = HttpResponse { status: 401, headers: vec![], body: body.into() };
+        let e = decode_error::<SerdeJson>(&r, &["ak_secret_key", "mt_token_x"], 0.0);
+        let seen = format!("{:?} {:?}", e.errors, e.clerk_trace_id);
+        assert!(!seen.contains("ak_secret_key") && !seen.contains("mt_token_x"), "{seen}");
+        assert_eq!(e.errors.first().map(|x| x.message.as_str()), Some("bad [redacted]"));
     }
 
     #[test]
