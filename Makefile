@@ -41,8 +41,10 @@ lint:
 	cargo clippy --all-targets --quiet --features fuzzing -- -D warnings
 	cargo clippy --all-targets --quiet --target wasm32-unknown-unknown --features talc -- -D warnings
 
+# The fuzz targets live in their own workspace (cargo-fuzz): checked here so that they cannot rot unnoticed.
 test-rust:
 	cargo test --quiet --features fuzzing
+	cargo check --quiet --manifest-path fuzz/Cargo.toml --all-targets
 
 # The fetch layer compiled to wasm, run under Node against the stand-in.
 test-wasm:

@@ -160,6 +160,20 @@ async fn open_hanging_requests() -> f64 {
     field(&admin("GET", "hanging", "").await, "open").as_f64().unwrap()
 }
 
+/// The stand-in's count of open hanging requests once it is `expected`, polled every 20 ms for at most 5 s (the
+/// event is waited on, not raced with a fixed pause); the last count read otherwise.
+async fn hanging_requests_reach(expected: f64) -> f64 {
+    let mut open = open_hanging_requests().await;
+    for _ in 0..250 {
+        if open == expected {
+            break;
+        }
+        pause(20).await;
+        open = open_hanging_requests().await;
+    }
+    open
+}
+
 async fn pause(ms: i32) {
     let timer = js_sys::Promise::new(&mut |resolve, _| {
         let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
@@ -189,11 +203,9 @@ async fn dropping_an_attempt_aborts_its_fetch() {
         std::task::Poll::Ready(())
     })
     .await;
-    pause(200).await;
-    assert_eq!(open_hanging_requests().await, 1.0, "the request is in flight");
+    assert_eq!(hanging_requests_reach(1.0).await, 1.0, "the request is in flight");
     drop(attempt);
-    pause(200).await;
-    assert_eq!(open_hanging_requests().await, 0.0, "dropping the attempt aborted it");
+    assert_eq!(hanging_requests_reach(0.0).await, 0.0, "dropping the attempt aborted it");
     admin("DELETE", "faults", "").await;
     admin("DELETE", "requests", "").await;
 }

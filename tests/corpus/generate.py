@@ -4,7 +4,10 @@
 Each case: {"op": ..., "input": ..., "expect": {...}}. JSON cannot hold every hostile JS value, so these
 markers are decoded by the test: {"$nan":1} NaN, {"$inf":1} / {"$-inf":1} ±Infinity, {"$undefined":1},
 {"$bigint":"…"}, {"$fn":1} a function, {"$symbol":1}, {"$cyclic":1} a self-referencing object,
-{"$repeat":["s", n]} the string s repeated n times, {"$concat":[…]} strings joined, {"$date":1} a Date.
+{"$repeat":["s", n]} the string s repeated n times, {"$concat":[…]} strings joined, {"$date":1} a Date,
+{"$signed":["<header>.<payload>", "RSA-SHA256"]} that signing input signed for real with the test key
+(tests/fixtures/test-rsa-private-pkcs8.pem, the guard's jwtKey), {"$hmacPublic":["<header>.<payload>", "sha256"]}
+signed with HMAC keyed with the public key's PEM (the algorithm-confusion attack).
 ops: createToken / list / revokeToken / verify (options; expect {"code","field"}), constructor (options;
 expect {"code","field"}, thrown), verifyRequestOptions (expect {"code","field"}), header (an Authorization
 value; expect {"reason"}), token (a bearer token; expect {"reason"}).
@@ -124,6 +127,15 @@ def jwt(h, p, sig=b"not-a-signature"):
     hs = h if isinstance(h, str) else b64(json.dumps(h))
     ps = p if isinstance(p, str) else b64(json.dumps(p))
     return f"{hs}.{ps}.{b64(sig) if isinstance(sig, bytes) else sig}"
+def signed(h, p, hash="RSA-SHA256"):
+    """Signed for real at test time: the rule the case names refuses it, not the signature check."""
+    hs = h if isinstance(h, str) else b64(json.dumps(h))
+    ps = p if isinstance(p, str) else b64(json.dumps(p))
+    return {"$signed": [f"{hs}.{ps}", hash]}
+def hmac_public(h, p, hash="sha256"):
+    hs = h if isinstance(h, str) else b64(json.dumps(h))
+    ps = p if isinstance(p, str) else b64(json.dumps(p))
+    return {"$hmacPublic": [f"{hs}.{ps}", hash]}
 tokens = [
     ("mt_", "token-malformed"), ("mt_abc.def", "token-malformed"), ("mt_abc+/", "token-malformed"), ("mt_a~b", "token-malformed"),
     ("hello", "token-malformed"), ("a.b", "token-malformed"), ("a.b.c", "token-malformed"), ("a.b.c.d", "token-malformed"),
@@ -136,15 +148,22 @@ tokens = [
     (jwt(H_OK, {"sub": 5, "exp": 4102444800}), "token-type-mismatch"),
     (jwt(H_OK, {"sub": "MCH_x", "exp": 4102444800}), "token-type-mismatch"),
     (jwt(H_OK, {"sub": ["mch_x"], "exp": 4102444800}), "token-type-mismatch"),
+    # Header rules, each signed for real as an attacker could (or with an RS256 signature by the real key, where
+    # the header names an algorithm whose key an attacker does not have): the rule refuses them.
     (jwt({"alg": "none"}, P_OK, b""), "token-invalid"), (jwt({"alg": "None"}, P_OK, b""), "token-invalid"),
-    (jwt({"alg": "HS256"}, P_OK), "token-invalid"), (jwt({"alg": "HS512"}, P_OK), "token-invalid"),
-    (jwt({"alg": "ES256"}, P_OK), "token-invalid"), (jwt({"alg": "PS256"}, P_OK), "token-invalid"),
-    (jwt({"alg": "rs256"}, P_OK), "token-invalid"), (jwt({"alg": "RS1"}, P_OK), "token-invalid"),
-    (jwt({"alg": ""}, P_OK), "token-invalid"), (jwt({**H_OK, "cat": "cl_session"}, P_OK), "token-invalid"),
-    (jwt({**H_OK, "cat": ""}, P_OK), "token-invalid"), (jwt({**H_OK, "typ": "at+jwt"}, P_OK), "token-invalid"),
-    (jwt({**H_OK, "crit": ["exp"]}, P_OK), "token-invalid"),
-    (jwt(H_OK, {k: v for k, v in P_OK.items() if k != "exp"}), "token-invalid"),
-    (jwt(H_OK, {**P_OK, "exp": "soon"}), "token-invalid"), (jwt(H_OK, {**P_OK, "exp": None}), "token-invalid"),
+    (hmac_public({"alg": "HS256"}, P_OK), "token-invalid"), (hmac_public({"alg": "HS512"}, P_OK, "sha512"), "token-invalid"),
+    (signed({"alg": "ES256"}, P_OK), "token-invalid"), (signed({"alg": "PS256"}, P_OK), "token-invalid"),
+    (signed({"alg": "rs256"}, P_OK), "token-invalid"), (signed({"alg": "RS1"}, P_OK), "token-invalid"),
+    (signed({"alg": ""}, P_OK), "token-invalid"), (signed({**H_OK, "cat": "cl_session"}, P_OK), "token-invalid"),
+    (signed({**H_OK, "cat": ""}, P_OK), "token-invalid"), (signed({**H_OK, "typ": "at+jwt"}, P_OK), "token-invalid"),
+    (signed({**H_OK, "crit": ["exp"]}, P_OK), "token-invalid"),
+    (signed({"alg": "RS384", "kid": "ins_x"}, P_OK), "token-invalid"),  # RS384 header, RS256 signature
+    # Claim rules, validly signed: the rule refuses them.
+    (signed(H_OK, {k: v for k, v in P_OK.items() if k != "exp"}), "token-invalid"),
+    (signed(H_OK, {**P_OK, "exp": "soon"}), "token-invalid"), (signed(H_OK, {**P_OK, "exp": None}), "token-invalid"),
+    (signed(H_OK, {**P_OK, "exp": 1000}), "token-expired"),
+    (signed(H_OK, {**P_OK, "nbf": 4102444000}), "token-invalid"), (signed(H_OK, {**P_OK, "iat": 4102444000}), "token-invalid"),
+    (signed(H_OK, {**P_OK, "nbf": "now"}), "token-invalid"),
     # The signature is checked before any claim: a forged token is invalid, however expired its claims say it is.
     (jwt(H_OK, {**P_OK, "exp": 1000}), "token-invalid"), (jwt(H_OK, {**P_OK, "exp": 0}), "token-invalid"),
     (jwt(H_OK, {**P_OK, "exp": -1e300}), "token-invalid"),

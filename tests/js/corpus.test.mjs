@@ -1,14 +1,19 @@
-// The bad-input corpus (tests/corpus/hostile-inputs.json, 350+ cases: options, Authorization headers, tokens):
+// The bad-input corpus (tests/corpus/hostile-inputs.json, 361 cases: options, Authorization headers, tokens):
 // every input gets a clear error (invalid_argument naming the field, missing_key) or a rejection with the right
 // reason, nothing throws where it must not, and the stand-in's request log proves none of them reached Clerk.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createHmac, createSign } from 'node:crypto';
 import { pkg, useStandIn, takeRequests, rejection } from './helpers.mjs';
 
 const { ClerkM2M, ClerkM2MError, verifyRequest, clearVerificationCache } = pkg;
 const standIn = useStandIn();
 const corpus = JSON.parse(readFileSync(new URL('../corpus/hostile-inputs.json', import.meta.url), 'utf8'));
+const fixture = (name) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+/** The key pair the corpus's `$signed` tokens are signed with; the guard verifies with its public half. */
+const PRIVATE = fixture('test-rsa-private-pkcs8.pem');
+const PUBLIC = fixture('test-rsa-public.pem');
 
 /** Turns the corpus's markers into the hostile JS values they stand for. */
 function decode(v) {
@@ -29,6 +34,14 @@ function decode(v) {
   }
   if ('$repeat' in v) return v.$repeat[0].repeat(v.$repeat[1]);
   if ('$concat' in v) return v.$concat.map(decode).join('');
+  if ('$signed' in v) {
+    const [input, hash] = v.$signed;
+    return `${input}.${createSign(hash).update(input).sign(PRIVATE).toString('base64url')}`;
+  }
+  if ('$hmacPublic' in v) {
+    const [input, hash] = v.$hmacPublic;
+    return `${input}.${createHmac(hash, PUBLIC).update(input).digest('base64url')}`;
+  }
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]));
 }
 
@@ -42,7 +55,7 @@ test('the corpus holds at least 200 hostile inputs', () => {
 
 test('every hostile input is refused clearly, and none reaches Clerk', async () => {
   const m2m = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
-  const guard = { jwtKey: standIn.jwtPublicKeyPem, machineSecretKey: standIn.machine('billing').secretKey, apiUrl: standIn.url, allowAnyMachine: true };
+  const guard = { jwtKey: PUBLIC, machineSecretKey: standIn.machine('billing').secretKey, apiUrl: standIn.url, allowAnyMachine: true };
   const unhandled = [];
   const onUnhandled = (e) => unhandled.push(e);
   process.on('unhandledRejection', onUnhandled);

@@ -134,17 +134,93 @@ test('signed claim sets of any JSON shape: an answer every time, and an accepted
   assert.ok(accepted > 0, 'some generated tokens are valid');
 });
 
-test('JOSE headers of any JSON shape are answered (and only an allowed algorithm with a verifying signature passes)', async () => {
+/** Whether a JOSE header (as JSON.parse reads it: a repeated name is its last occurrence) may pass with an RS256
+ * signature: `alg` RS256, `typ` absent or JWT (any case), `cat` absent or the M2M category, no `crit`. */
+function headerMayPass(text) {
+  let h;
+  try {
+    h = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (h === null || typeof h !== 'object' || Array.isArray(h)) return false;
+  const absent = (v) => v === undefined || v === null;
+  return h.alg === 'RS256'
+    && (absent(h.typ) || (typeof h.typ === 'string' && h.typ.toLowerCase() === 'jwt'))
+    && (absent(h.cat) || h.cat === 'cl_B7d4PD333AAA')
+    && absent(h.crit);
+}
+
+test('JOSE headers of any JSON shape are answered, and only an allowed algorithm with a verifying signature passes', async () => {
   const guard = { jwtKey: PUBLIC, allowAnyMachine: true };
   const payload = `{"sub":"${MACHINE}","exp":${now() + 3600}}`;
+  let accepted = 0;
   await run('jwt headers', 2, async (r, i) => {
-    let header = jsonObject(r, 0, r.next() < 0.7 ? [`"alg":${r.next() < 0.7 ? '"RS256"' : r.pick(STRINGS)}`] : []);
-    if (r.next() < 0.3) header = mutate(r, header);
+    const alg = r.next() < 0.7 ? '"RS256"' : r.pick(['"RS384"', '"RS512"', '"HS256"', '"none"', '"ES256"', '"PS256"', '"rs256"', ...STRINGS]);
+    const extra = [];
+    if (r.next() < 0.3) extra.push(`"typ":${r.pick(['"JWT"', '"jwt"', '"at+jwt"', '"JOSE"', 'null', '1'])}`);
+    if (r.next() < 0.3) extra.push(`"cat":${r.pick(['"cl_B7d4PD333AAA"', '"cl_session"', '""', 'null'])}`);
+    if (r.next() < 0.15) extra.push(`"crit":${r.pick(['["b64"]', '[]', '"exp"'])}`);
+    let header = jsonObject(r, 0, r.next() < 0.9 ? [`"alg":${alg}`, ...extra] : extra);
+    if (r.next() < 0.2) header = mutate(r, header);
     clearVerificationCache();
     const label = `case ${i}: ${header.slice(0, 300)}`;
     const auth = await verifyRequest(request(sign(header, payload)), guard).catch((err) => assert.fail(`${label}: ${err}`));
     checkAuth(auth, label);
+    if (auth.isAuthenticated) {
+      accepted++;
+      assert.ok(headerMayPass(header), `${label}: accepted a header the rules refuse`);
+    }
   });
+  assert.ok(accepted > 0, 'some generated headers pass: the assertion above is not vacuous');
+});
+
+test('every header rule by a real signature: RS384 and RS512 pass; HS256, none, wrong cat/typ/crit and an alg the key refuses do not', async () => {
+  const { createHmac, createPublicKey } = await import('node:crypto');
+  const payload = `{"sub":"${MACHINE}","exp":${now() + 3600}}`;
+  const signWith = (hash, header) => {
+    const input = `${b64url(header)}.${b64url(payload)}`;
+    return `${input}.${createSign(hash).update(input).sign(PRIVATE).toString('base64url')}`;
+  };
+  const hmac = (secret, header) => {
+    const input = `${b64url(header)}.${b64url(payload)}`;
+    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  };
+  const publicJwk = createPublicKey(PUBLIC).export({ format: 'jwk' });
+  const cases = [
+    ['RS256', signWith('RSA-SHA256', '{"alg":"RS256","typ":"JWT"}'), true],
+    ['RS384, signed with SHA-384', signWith('RSA-SHA384', '{"alg":"RS384"}'), true],
+    ['RS512, signed with SHA-512', signWith('RSA-SHA512', '{"alg":"RS512","cat":"cl_B7d4PD333AAA"}'), true],
+    ['RS384 header, SHA-256 signature', signWith('RSA-SHA256', '{"alg":"RS384"}'), false],
+    ['HS256 keyed with the PEM public key', hmac(PUBLIC, '{"alg":"HS256","typ":"JWT"}'), false],
+    ['HS256 keyed with the JWK public key', hmac(JSON.stringify(publicJwk), '{"alg":"HS256","typ":"JWT"}'), false],
+    ['alg none, empty signature', `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(payload)}.`, false],
+    ['a session category, validly signed', signWith('RSA-SHA256', '{"alg":"RS256","cat":"cl_session"}'), false],
+    ['typ at+jwt, validly signed', signWith('RSA-SHA256', '{"alg":"RS256","typ":"at+jwt"}'), false],
+    ['crit, validly signed', signWith('RSA-SHA256', '{"alg":"RS256","crit":["b64"],"b64":false}'), false],
+  ];
+  for (const [what, token, passes] of cases) {
+    clearVerificationCache();
+    const auth = await verifyRequest(request(token), { jwtKey: PUBLIC, allowAnyMachine: true });
+    assert.equal(auth.isAuthenticated, passes, what);
+    if (!passes) assert.ok(['token-invalid', 'token-malformed'].includes(auth.reason), `${what}: ${auth.reason}`);
+  }
+
+  // Through the JWKS: a key the JWKS restricts to RS256 refuses a token whose header says RS384, however it is
+  // signed (WebCrypto imports the key for exactly one hash).
+  await standIn.configure({ jwks: { keys: [{ ...publicJwk, kid: 'ins_fixture', alg: 'RS256', use: 'sig' }] } });
+  try {
+    const viaJwks = { secretKey: standIn.secretKey, apiUrl: standIn.url, allowAnyMachine: true };
+    clearVerificationCache();
+    assert.equal((await verifyRequest(request(signWith('RSA-SHA256', '{"alg":"RS256","kid":"ins_fixture"}')), viaJwks)).isAuthenticated, true);
+    for (const [hash, alg] of [['RSA-SHA384', 'RS384'], ['RSA-SHA512', 'RS512']]) {
+      clearVerificationCache();
+      const auth = await verifyRequest(request(signWith(hash, `{"alg":"${alg}","kid":"ins_fixture"}`)), viaJwks);
+      assert.equal(auth.reason, 'token-invalid', `${alg} against an RS256 key`);
+    }
+  } finally {
+    await standIn.configure({ jwks: null });
+  }
 });
 
 test("Clerk's verify, list and error answers of any shape: a typed result or a typed error, never a crash", async () => {

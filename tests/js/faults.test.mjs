@@ -8,7 +8,8 @@ import { pkg, useStandIn, takeRequests } from './helpers.mjs';
 
 const { ClerkM2M, ClerkM2MError, ClerkAPIResponseError, verifyRequest, clearVerificationCache } = pkg;
 const standIn = useStandIn();
-const TIMEOUT = 200;
+// Long enough that the slow answer (a tenth of it) never races the timeout on a loaded machine.
+const TIMEOUT = 600;
 const RETRIES = 2;
 // Every attempt may take TIMEOUT; backoffs are at most 200 + 400 ms; plus scheduling slack.
 const BUDGET = (RETRIES + 1) * TIMEOUT + 600 + 1500;
@@ -23,7 +24,7 @@ const faults = {
   'truncated body': { truncated: true },
   hang: { hang: true },
   'connection reset': { reset: true },
-  'slow answer': { delayMs: TIMEOUT / 2 },
+  'slow answer': { delayMs: TIMEOUT / 10 },
 };
 
 /** What a call must end with under a fault: [error code (or 'ok'), attempts for a safe op, attempts for create]. */
@@ -75,8 +76,7 @@ test('every operation under every fault: typed error, bounded time, bounded retr
       const attempts = (await takeRequests(standIn)).length;
       const label = `${faultName} / ${opName}`;
       assert.equal(outcome, code, label);
-      assert.equal(attempts, op.safe ? safeAttempts : createAttempts, `${label}: attempts`);
-      assert.ok(attempts <= RETRIES + 1, `${label}: retries within maxRetries`);
+      assert.equal(attempts, op.safe ? safeAttempts : createAttempts, `${label}: attempts (never more than maxRetries + 1)`);
       assert.ok(elapsed < BUDGET, `${label}: took ${elapsed} ms`);
     }
   }
@@ -102,7 +102,8 @@ test('verifyRequest answers 503 under every failing fault, never 200', async () 
       assert.equal(auth.isAuthenticated, false, faultName);
       assert.equal(auth.status, 503, faultName);
       assert.equal(auth.reason, 'upstream-unavailable', faultName);
-      assert.ok(Number(auth.toResponse().headers.get('retry-after')) >= 0);
+      // Clerk's own Retry-After when it sent one (0 here), else the guard's default of 5 s.
+      assert.equal(auth.toResponse().headers.get('retry-after'), faultName === '429 with Retry-After' ? '0' : '5', faultName);
     }
     assert.ok(elapsed < BUDGET, `${faultName}: took ${elapsed} ms`);
   }

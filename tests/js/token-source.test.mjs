@@ -61,14 +61,15 @@ test('50 concurrent getToken calls in Node share one mint', async () => {
 });
 
 test('a new token is minted once the refresh margin is reached, never before', async () => {
-  // Lifetime 3 s, refresh when less than 1.5 s is left: fresh for the first 1.5 s.
-  const source = gatewayClient().tokenSource({ secondsUntilExpiration: 3, refreshBeforeSeconds: 1.5 });
+  // Lifetime 4 s, refresh when less than 2 s is left: fresh for the first 2 s. Asked at 0.3 s (1.7 s to spare on
+  // a loaded machine) and at 2.3 s (inside the margin; even a late call past the expiration must mint).
+  const source = gatewayClient().tokenSource({ secondsUntilExpiration: 4, refreshBeforeSeconds: 2 });
   await takeRequests(standIn);
   const first = await source.getToken();
-  await sleep(700);
+  await sleep(300);
   assert.equal(await source.getToken(), first, 'before the margin: the same token');
   assert.equal(mintsIn(await takeRequests(standIn)), 1);
-  await sleep(1000);
+  await sleep(2000);
   const second = await source.getToken();
   assert.notEqual(second, first, 'inside the margin: a new token');
   assert.equal(await source.getToken(), second);

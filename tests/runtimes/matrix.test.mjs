@@ -3,7 +3,7 @@
 // Node 20, Deno, Bun and Vercel's edge-runtime (the same src/index.js, importing the packed package).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,21 @@ const CACHE_TTL_MS = 1500;
 const app = (runtime) => (runtime === 'workerd' ? join(root, 'worker-example') : join(consumer, 'worker-app.mjs'));
 
 const verifyCalls = (standIn) => takeCount(standIn, isVerify);
+
+/** The values under a persisted KV directory: Miniflare keeps each as a file under `<namespace>/blobs/` (its
+ * SQLite metadata files come and go with reads too, so they are not counted). */
+function kvFiles(dir) {
+  return readdirSync(dir, { recursive: true }).filter((f) => /(^|\/)blobs\//.test(f)).length;
+}
+
+/** True once more files than `before` exist under `dir`, polled every 20 ms for at most 5 s. */
+async function kvWritten(dir, before) {
+  for (let i = 0; i < 250; i++) {
+    if (kvFiles(dir) > before) return true;
+    await sleep(20);
+  }
+  return false;
+}
 
 for (const runtime of Object.keys(runtimes)) {
   test(`${runtime}: mint, guard, reject, revoke, scope, concurrency, outage`, async () => {
@@ -79,8 +94,10 @@ for (const runtime of Object.keys(runtimes)) {
         await host.stop();
         host = await startHost(runtime, app(runtime), longTtl, consumer, persist);
         const shared = (await call(host, '/tokens', { method: 'POST' })).body.token;
+        const stored = kvFiles(persist);
         assert.equal((await call(host, '/api/whoami', { token: shared })).status, 200);
-        await sleep(200); // the KV write runs in waitUntil
+        // The KV write runs in waitUntil, after the answer: wait for it to land in the persisted namespace.
+        assert.ok(await kvWritten(persist, stored), 'the verdict was written to KV');
         assert.equal(await verifyCalls(standIn), 1);
         await host.stop();
         host = await startHost(runtime, app(runtime), longTtl, consumer, persist);
