@@ -245,3 +245,71 @@ async fn the_rust_token_source_mints_once_and_re_mints_after_a_401() {
     source.invalidate();
     assert_ne!(source.get_token().await.unwrap(), second);
 }
+
+/// A token signed with the test key by the runtime's own WebCrypto, `hash` (SHA-256/384/512) for the signature and
+/// `alg` in the header — the two may differ.
+async fn signed_with_webcrypto(alg: &str, hash: &str) -> String {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let pem = include_str!("fixtures/test-rsa-private-pkcs8.pem");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+    let subtle = field(&field(&js_sys::global(), "crypto"), "subtle");
+    let call = |name: &str, args: &[JsValue]| {
+        let f = field(&subtle, name).unchecked_into::<js_sys::Function>();
+        let pending = f.apply(&subtle, &args.iter().collect::<js_sys::Array>()).unwrap();
+        JsFuture::from(js_sys::Promise::from(pending))
+    };
+    let algorithm = JSON::parse(&format!(r#"{{"name":"RSASSA-PKCS1-v1_5","hash":"{hash}"}}"#)).unwrap();
+    let usages: js_sys::Array = [JsValue::from("sign")].iter().collect();
+    let key = call(
+        "importKey",
+        &[
+            "pkcs8".into(),
+            js_sys::Uint8Array::from(der.as_slice()).into(),
+            algorithm.clone(),
+            false.into(),
+            usages.into(),
+        ],
+    )
+    .await
+    .unwrap();
+    let now_s = (js_sys::Date::now() / 1000.0) as i64;
+    let header = format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#);
+    let claims = format!(
+        r#"{{"sub":"mch_gateway00000000000000000000","jti":"mt_{}","iat":{now_s},"exp":{}}}"#,
+        "ab".repeat(16),
+        now_s + 600
+    );
+    let input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
+    let signature = call("sign", &[algorithm, key, js_sys::Uint8Array::from(input.as_bytes()).into()]).await.unwrap();
+    format!("{input}.{}", b64(&js_sys::Uint8Array::new(&signature).to_vec()))
+}
+
+#[wasm_bindgen_test]
+async fn rs384_and_rs512_verify_through_webcrypto_and_a_header_alg_other_than_the_signatures_does_not() {
+    use clerk_m2m_edge::{verify_request, GuardSettings, Outcome};
+    let settings = || GuardSettings {
+        jwt_key: Some(include_str!("fixtures/test-rsa-public.pem").into()),
+        allow_any_machine: true,
+        ..GuardSettings::default()
+    };
+    let check = |token: String| async move {
+        let authorization = format!("Bearer {token}");
+        match verify_request(Some(&authorization), Config::default(), settings()).await.unwrap() {
+            Outcome::SignedIn(identity) => Ok(identity.subject),
+            Outcome::SignedOut(rejection) => Err(rejection.reason),
+        }
+    };
+    for (alg, hash) in [("RS256", "SHA-256"), ("RS384", "SHA-384"), ("RS512", "SHA-512")] {
+        let subject = check(signed_with_webcrypto(alg, hash).await).await;
+        assert_eq!(subject.as_deref(), Ok("mch_gateway00000000000000000000"), "{alg} signed with {hash}");
+    }
+    for (alg, hash) in [("RS384", "SHA-256"), ("RS512", "SHA-384"), ("RS256", "SHA-512")] {
+        assert_eq!(
+            check(signed_with_webcrypto(alg, hash).await).await,
+            Err(Reason::TokenInvalid),
+            "{alg} header, {hash} signature"
+        );
+    }
+}
