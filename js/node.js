@@ -6,13 +6,6 @@ import { initSync } from './clerk_m2m_edge.js';
 const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import('node:fs'));
 initSync({ module: fs.readFileSync(new URL('./clerk_m2m_edge_bg.wasm', import.meta.url)) });
 
-export {
-  ClerkM2M,
-  TokenSource,
-  verifyRequest,
-  checkVerifyRequestOptions,
-  verificationCacheStats,
-  clearVerificationCache,
-} from './clerk_m2m_edge.js';
+export { ClerkM2M, TokenSource, verifyRequest, checkVerifyRequestOptions, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';
 export { kvCacheStore } from './kv.js';

@@ -4,13 +4,6 @@ import { initSync } from './clerk_m2m_edge.js';
 
 initSync({ module: wasm });
 
-export {
-  ClerkM2M,
-  TokenSource,
-  verifyRequest,
-  checkVerifyRequestOptions,
-  verificationCacheStats,
-  clearVerificationCache,
-} from './clerk_m2m_edge.js';
+export { ClerkM2M, TokenSource, verifyRequest, checkVerifyRequestOptions, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';
 export { kvCacheStore } from './kv.js';

@@ -3,7 +3,7 @@
 // status, reason and headers, and the misconfigurations that throw.
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkg, useStandIn, takeRequests, rejection } from './helpers.mjs';
+import { pkg, useStandIn, takeRequests, rejection, receiverOptions } from './helpers.mjs';
 
 const { ClerkM2M, ClerkM2MError, verifyRequest, clearVerificationCache, verificationCacheStats } = pkg;
 const standIn = useStandIn();
@@ -16,15 +16,7 @@ const bearer = (token) => request(`Bearer ${token}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Options for the receiving machine ("billing"): its own key, and the instance secret key for the JWKS. */
-function receiver(extra = {}) {
-  return {
-    machineSecretKey: standIn.machine('billing').secretKey,
-    secretKey: standIn.secretKey,
-    apiUrl: standIn.url,
-    machineId: standIn.machine('billing').id,
-    ...extra,
-  };
-}
+const receiver = (extra = {}) => receiverOptions(standIn, extra);
 
 function caller() {
   return new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });

@@ -13,6 +13,20 @@ export function useStandIn() {
   return handle;
 }
 
+/**
+ * `verifyRequest` options for the receiving machine ("billing"): its own key, the instance secret key for the JWKS,
+ * the stand-in's URL and its machine id, with `extra` over them.
+ */
+export function receiverOptions(standIn, extra = {}) {
+  return {
+    machineSecretKey: standIn.machine('billing').secretKey,
+    secretKey: standIn.secretKey,
+    apiUrl: standIn.url,
+    machineId: standIn.machine('billing').id,
+    ...extra,
+  };
+}
+
 /** Requests the stand-in logged since the last clear, then clears the log. */
 export async function takeRequests(standIn) {
   const log = await standIn.requests();

@@ -3,7 +3,7 @@
 // each with the input that showed it. Calls to Clerk and store writes are counted.
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkg, useStandIn, takeRequests, rejection } from './helpers.mjs';
+import { pkg, useStandIn, takeRequests, rejection, receiverOptions } from './helpers.mjs';
 
 const { ClerkM2M, ClerkM2MError, verifyRequest, clearVerificationCache, verificationCacheStats } = pkg;
 const standIn = useStandIn();
@@ -13,15 +13,7 @@ const bearer = (token) => new Request('https://billing.internal/api', { headers:
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const b64url = (text) => Buffer.from(text).toString('base64url');
 
-function receiver(extra = {}) {
-  return {
-    machineSecretKey: standIn.machine('billing').secretKey,
-    secretKey: standIn.secretKey,
-    apiUrl: standIn.url,
-    machineId: standIn.machine('billing').id,
-    ...extra,
-  };
-}
+const receiver = (extra = {}) => receiverOptions(standIn, extra);
 const mint = (machine, options = {}) =>
   new ClerkM2M({ machineSecretKey: standIn.machine(machine).secretKey, apiUrl: standIn.url }).createToken(options);
 
