@@ -180,6 +180,12 @@ export interface TokenSourceOptions extends CreateTokenOptions {
   origins?: string[];
   /** A `cacheStore.get` that takes longer than this many milliseconds is a miss. Default 1000. */
   storeTimeoutMs?: number;
+  /**
+   * Clerk's pooling of opaque tokens (default true): each mint asks for a live token with at least the refresh
+   * margin plus half the lifetime left, which Clerk hands back instead of creating one — so the isolates of a fleet
+   * share tokens. `false`: every mint creates a token. Needs `secondsUntilExpiration`; never for JWTs.
+   */
+  pool?: boolean;
 }
 
 /** Mints machine tokens for outgoing calls and keeps them (one mint per token lifetime in steady state). */

@@ -233,7 +233,7 @@ fn exact_number<S: Serializer>(value: &Nullable<f64>, s: S) -> Result<S::Ok, S::
 
 /// Options of create. Every field is optional. Read from the JS API's camelCase; sent in Clerk's snake_case
 /// (only the fields that are set).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all(serialize = "snake_case", deserialize = "camelCase"))]
 pub struct CreateTokenParams {
     /// `opaque` (default) or `jwt`.

@@ -70,6 +70,19 @@ impl RefreshPolicy {
         }
     }
 
+    /// The `min_remaining_ttl_seconds` a pooled mint asks Clerk for: the refresh margin plus half the lifetime
+    /// (below the lifetime, which Clerk requires). A token Clerk hands back instead of minting then has at least
+    /// half a lifetime of work in it before it reaches its margin — so a reused token is never one that is about
+    /// to be replaced, and a fleet of isolates creates at most one token per half lifetime. `None` when the
+    /// lifetime is Clerk's choice (unknown here: nothing safe to ask for).
+    pub fn pool_min_remaining_s(&self) -> Option<u64> {
+        let lifetime_s = self.lifetime_s?;
+        let margin_s = self.margin_ms(lifetime_s * 1000.0) / 1000.0;
+        let wanted = (margin_s + lifetime_s / 2.0).ceil();
+        let below_lifetime = lifetime_s.ceil() - 1.0;
+        (below_lifetime >= 1.0).then(|| wanted.min(below_lifetime) as u64)
+    }
+
     /// When the token Clerk just minted at `now_ms` expires and when to replace it.
     pub(crate) fn timing(&self, token: &M2MToken, now_ms: f64) -> Timing {
         let Some(expires_at) = token.expiration.map(|e| e as f64) else { return Timing::NEVER };
@@ -273,6 +286,15 @@ mod tests {
         let given = policy(None, None).timing(&token(Some(4_600_000), Some(1_000_000)), now);
         assert_eq!(given.refresh_at_ms, Some(4_600_000.0 - 360_000.0), "a tenth of Clerk's hour");
         assert_eq!(policy(None, None).timing(&token(None, Some(1)), now), Timing::NEVER, "never expires: kept");
+    }
+
+    #[test]
+    fn a_pooled_mint_asks_for_the_margin_plus_half_the_lifetime_below_the_lifetime() {
+        assert_eq!(policy(Some(3600.0), None).pool_min_remaining_s(), Some(360 + 1800), "a tenth plus half");
+        assert_eq!(policy(Some(3600.0), Some(300.0)).pool_min_remaining_s(), Some(300 + 1800), "the configured margin");
+        assert_eq!(policy(Some(60.0), None).pool_min_remaining_s(), Some(59), "margin (half) + half: capped below");
+        assert_eq!(policy(Some(1.0), None).pool_min_remaining_s(), None, "no whole second below the lifetime");
+        assert_eq!(policy(None, None).pool_min_remaining_s(), None, "Clerk's lifetime: unknown, not pooled");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::core::config::ORIGINS_SHAPE;
 use crate::core::error::Error;
 use crate::core::guard::cache::{digest_of, Digest};
 use crate::core::http::Transport;
-use crate::core::model::CreateTokenParams;
+use crate::core::model::{CreateTokenParams, TokenFormat};
 use crate::core::sealed::SealKey;
 use crate::core::secret::Secret;
 use crate::core::token_source::{
@@ -70,6 +70,8 @@ struct State {
     remint_after_ms: f64,
     /// Digests of tokens given up on (a callee's 401, `invalidate`): never taken back from the store.
     invalidated: Vec<Digest>,
+    /// The next mint asks Clerk for a new token, not a pooled one (after a token was given up).
+    unpooled_next: bool,
 }
 
 /// A mint under way, counted while it lasts: when its call ends — finished or dropped — it is no longer under way,
@@ -115,6 +117,8 @@ pub struct TokenSource<T: Transport = FetchTransport, S: SharedStore = NoStore> 
     store_key: String,
     /// Seals and opens the store's entries, derived from the minting key.
     seal: SealKey,
+    /// The `min_remaining_ttl_seconds` a mint asks for (Clerk's pooling of opaque tokens), `None`: never pooled.
+    pool_min_remaining_s: Option<u64>,
     share_in_flight: bool,
     /// What sends the caller's requests: a service binding's `fetch`, or the global `fetch` when `None`.
     fetcher: Option<js_sys::Function>,
@@ -150,6 +154,12 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         share_in_flight: bool,
     ) -> Result<Self, Error> {
         let policy = RefreshPolicy::new(&params.seconds_until_expiration, refresh_before_seconds)?;
+        // Opaque tokens are pooled by Clerk by default: the caller's own `min_remaining_ttl_seconds`, else the
+        // policy's. JWTs are never pooled (Clerk keeps none to hand back). It is sent per mint, not always.
+        let opaque = params.token_format.is_none_or(|f| f == TokenFormat::Opaque);
+        let pool_min_remaining_s =
+            opaque.then(|| params.min_remaining_ttl_seconds.or(policy.pool_min_remaining_s())).flatten();
+        let params = CreateTokenParams { min_remaining_ttl_seconds: None, ..params };
         let store_key = token_store_key::<EdgeJson>(client.config(), &params, &policy)?;
         let seal = SealKey::derive(client.config().key_for(params.machine_secret_key.as_ref())?);
         Ok(TokenSource {
@@ -159,6 +169,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             store,
             store_key,
             seal,
+            pool_min_remaining_s,
             share_in_flight,
             fetcher: None,
             destinations: None,
@@ -170,6 +181,13 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     /// Workers service binding's `fetch` bound to it — instead of the global `fetch`.
     pub fn with_fetcher(mut self, fetcher: js_sys::Function) -> Self {
         self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// Turns Clerk's pooling off: every mint creates a new token (by default an opaque token's mint asks Clerk for
+    /// a live one with at least the margin plus half the lifetime left, and gets it back instead of a new one).
+    pub fn without_pooling(mut self) -> Self {
+        self.pool_min_remaining_s = None;
         self
     }
 
@@ -288,10 +306,19 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                 }
             }
         }
-        let minted = self.client.create_token(&self.params).await?;
+        let pooled = self.pool_min_remaining_s.filter(|_| !self.state.borrow().unpooled_next);
+        let (mut token, mut timing) = self.create(pooled).await?;
         let now = self.now();
-        let timing = self.policy.timing(&minted, now);
-        let token = minted.token.ok_or(Error::InvalidResponse { detail: "the created token is missing" })?;
+        if pooled.is_some() {
+            // A pooled token this source gave up on, or one already inside its margin (Clerk's rule and ours
+            // measure time apart): taking it would mean a mint per call. Ask once for a new one instead.
+            let given_up = self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
+            if given_up || timing.freshness(now) != Freshness::Fresh {
+                (token, timing) = self.create(None).await?;
+            }
+        }
+        self.state.borrow_mut().unpooled_next = false;
+        let now = self.now();
         if let Some(store) = &self.store {
             if let Some((text, ttl_seconds)) = token_entry::<EdgeJson>(&self.seal, &self.store_key, &token, timing, now)
             {
@@ -299,6 +326,15 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             }
         }
         Ok(Held::new(token, timing))
+    }
+
+    /// One call to Clerk's create: a new token, or — with `pool_min_remaining_s` — a live one Clerk hands back.
+    async fn create(&self, pool_min_remaining_s: Option<u64>) -> Result<(Secret, Timing), Error> {
+        let params = CreateTokenParams { min_remaining_ttl_seconds: pool_min_remaining_s, ..self.params.clone() };
+        let minted = self.client.create_token(&params).await?;
+        let timing = self.policy.timing(&minted, self.now());
+        let token = minted.token.ok_or(Error::InvalidResponse { detail: "the created token is missing" })?;
+        Ok((token, timing))
     }
 
     /// Whether a callee's 401 may cost a re-mint now.
@@ -334,6 +370,8 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             state.invalidated.remove(0);
         }
         state.invalidated.push(digest_of(&[held.token.expose().as_bytes()]));
+        // The token given up on must not come back from Clerk's pool: the next mint asks for a new one.
+        state.unpooled_next = true;
     }
 }
 
@@ -600,8 +638,14 @@ mod tests {
         use std::future::poll_fn;
         use std::pin::pin;
         for (share, expected) in [(true, 1), (false, 3)] {
-            let s =
-                source(vec![minted(1, 1_000_000.0 + HOUR_MS), minted(2, 1_000_000.0 + HOUR_MS), minted(3, 0.0)], share);
+            let s = source(
+                vec![
+                    minted(1, 1_000_000.0 + HOUR_MS),
+                    minted(2, 1_000_000.0 + HOUR_MS),
+                    minted(3, 1_000_000.0 + HOUR_MS),
+                ],
+                share,
+            );
             s.client.transport().pending_once.set(true); // every answer takes one turn: the calls overlap
             let (mut a, mut b, mut c) = (pin!(s.get_token()), pin!(s.get_token()), pin!(s.get_token()));
             let all = block_on(poll_fn(|cx| {
@@ -614,6 +658,74 @@ mod tests {
             assert!(all.iter().all(Result::is_ok));
             assert_eq!(mints(&s), expected, "share = {share}");
         }
+    }
+
+    /// The `min_remaining_ttl_seconds` each mint asked for, in order (`None`: not pooled).
+    fn pooling_asked<S: SharedStore>(s: &TokenSource<Scripted, S>) -> Vec<Option<u64>> {
+        let sent = s.client.transport().sent.borrow();
+        sent.iter()
+            .filter(|r| r.url.ends_with("/m2m_tokens"))
+            .map(|r| {
+                let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap_or("{}")).unwrap();
+                body.get("min_remaining_ttl_seconds").and_then(serde_json::Value::as_u64)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opaque_mints_ask_for_clerks_pool_except_right_after_a_token_was_given_up() {
+        let answers = vec![
+            minted(1, 1_000_000.0 + HOUR_MS),
+            minted(2, 1_000_000.0 + HOUR_MS),
+            minted(3, 1_000_000.0 + 2.0 * HOUR_MS),
+        ];
+        let s = source(answers, true);
+        block_on(s.get_token()).unwrap();
+        s.invalidate();
+        block_on(s.get_token()).unwrap();
+        advance(&s, HOUR_MS - 300_000.0); // the margin: a refresh, pooled again
+        block_on(s.get_token()).unwrap();
+        assert_eq!(pooling_asked(&s), [Some(300 + 1800), None, Some(300 + 1800)], "margin + half the lifetime");
+    }
+
+    #[test]
+    fn a_pooled_token_already_inside_its_margin_costs_one_new_mint_never_a_loop() {
+        // Clerk hands back a token with 100 s left (inside the 300 s margin): one unpooled mint follows.
+        let s = source(vec![minted(1, 1_000_000.0 + 100_000.0), minted(2, 1_000_000.0 + HOUR_MS)], true);
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_2");
+        for _ in 0..100 {
+            block_on(s.get_token()).unwrap();
+        }
+        assert_eq!(pooling_asked(&s), [Some(2100), None], "two mints, then none");
+    }
+
+    #[test]
+    fn jwts_and_sources_without_pooling_never_ask_for_it() {
+        let config = Config { machine_secret_key: Some("ak_test".into()), max_retries: 0, ..Config::default() };
+        let jwt = CreateTokenParams {
+            seconds_until_expiration: Nullable::Value(3600.0),
+            token_format: Some(TokenFormat::Jwt),
+            ..Default::default()
+        };
+        let client = Rc::new(
+            Client::with_transport(config.clone(), Scripted::new(vec![minted(1, 1_000_000.0 + HOUR_MS)])).unwrap(),
+        );
+        let s: TokenSource<Scripted, MemStore> = TokenSource::with_sharing(client, jwt, None, None, true).unwrap();
+        block_on(s.get_token()).unwrap();
+        assert_eq!(pooling_asked(&s), [None], "a JWT is never pooled");
+        let off = source(vec![minted(1, 1_000_000.0 + HOUR_MS)], true).without_pooling();
+        block_on(off.get_token()).unwrap();
+        assert_eq!(pooling_asked(&off), [None]);
+        let opaque = CreateTokenParams {
+            seconds_until_expiration: Nullable::Value(3600.0),
+            min_remaining_ttl_seconds: Some(600),
+            ..Default::default()
+        };
+        let client =
+            Rc::new(Client::with_transport(config, Scripted::new(vec![minted(1, 1_000_000.0 + HOUR_MS)])).unwrap());
+        let own: TokenSource<Scripted, MemStore> = TokenSource::with_sharing(client, opaque, None, None, true).unwrap();
+        block_on(own.get_token()).unwrap();
+        assert_eq!(pooling_asked(&own), [Some(600)], "the caller's own minRemainingTtlSeconds");
     }
 
     #[test]

@@ -167,7 +167,7 @@ impl ClerkM2M {
     #[wasm_bindgen(js_name = tokenSource)]
     pub fn token_source(&self, options: JsValue) -> Result<JsTokenSource, JsValue> {
         let params = create_params(&options, OptionsOf::TokenSource)?;
-        let SourceOptions { refresh_before_seconds } = read(&options, OptionsOf::TokenSource)?;
+        let SourceOptions { refresh_before_seconds, pool } = read(&options, OptionsOf::TokenSource)?;
         let store = JsCacheStore::from_options(&options)?;
         let destinations = origins(&options)?.map(Destinations::new).transpose()?;
         let fetcher = fetcher(&options)?;
@@ -177,6 +177,9 @@ impl ClerkM2M {
         }
         if let Some(destinations) = destinations {
             source = source.with_origins(destinations);
+        }
+        if pool == Some(false) {
+            source = source.without_pooling();
         }
         Ok(JsTokenSource::new(source))
     }

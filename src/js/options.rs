@@ -222,6 +222,9 @@ pub(crate) fn request_options(
 pub(crate) struct SourceOptions {
     #[serde(default)]
     pub refresh_before_seconds: Option<f64>,
+    /// `false` turns Clerk's pooling of opaque tokens off (on by default).
+    #[serde(default)]
+    pub pool: Option<bool>,
 }
 
 /// The token source's `fetcher` option: a function, or an object with `fetch()` (a Workers service binding),

@@ -63,7 +63,8 @@ test('50 concurrent getToken calls in Node share one mint', async () => {
 test('a new token is minted once the refresh margin is reached, never before', async () => {
   // Lifetime 4 s, refresh when less than 2 s is left: fresh for the first 2 s. Asked at 0.3 s (1.7 s to spare on
   // a loaded machine) and at 2.3 s (inside the margin; even a late call past the expiration must mint).
-  const source = gatewayClient().tokenSource({ secondsUntilExpiration: 4, refreshBeforeSeconds: 2 });
+  // pool: false — this is about the margin of a token this source minted (pooling may hand back an older one).
+  const source = gatewayClient().tokenSource({ secondsUntilExpiration: 4, refreshBeforeSeconds: 2, pool: false });
   await takeRequests(standIn);
   const first = await source.getToken();
   await sleep(300);
@@ -78,7 +79,7 @@ test('a new token is minted once the refresh margin is reached, never before', a
 
 test('Clerk down: a still-valid token is served; with none left, the mint’s typed error', async () => {
   const client = gatewayClient({ maxRetries: 0 });
-  const source = client.tokenSource({ secondsUntilExpiration: 30, refreshBeforeSeconds: 29.5 });
+  const source = client.tokenSource({ secondsUntilExpiration: 30, refreshBeforeSeconds: 29.5, pool: false });
   const held = await source.getToken();
   await sleep(600); // inside the margin
   await standIn.fault({ path: '/m2m_tokens', method: 'POST', status: 503, times: 5 });
@@ -318,4 +319,34 @@ test('no token or key in a source’s string form or in its errors', async () =>
   for (const text of [err.message, String(err), JSON.stringify(err)]) {
     assert.ok(!text.includes(token) && !text.includes(key), text);
   }
+});
+
+test('Clerk pooling (on by default): two isolates minting opaque tokens get one token; pool: false or JWTs get two', async () => {
+  const created = async () => (await (await fetch(`${standIn.url}/__admin/tokens`)).json()).length;
+  await standIn.reset();
+  const options = { secondsUntilExpiration: 600, claims: { pooled: 'yes' } };
+  const first = await gatewayClient().tokenSource(options).getToken();
+  const second = await gatewayClient().tokenSource(options).getToken(); // another isolate: its own client and source
+  assert.equal(second, first, 'the second mint got the first token back from Clerk');
+  assert.equal(await created(), 1, 'one token created for both');
+  const log = await takeRequests(standIn);
+  const asked = log.filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').map((r) => JSON.parse(r.body).min_remaining_ttl_seconds);
+  assert.deepEqual(asked.slice(-2), [360, 360], 'the margin (60 s: at least 30 s) plus half the lifetime (300 s)');
+
+  await standIn.reset();
+  const a = await gatewayClient().tokenSource({ ...options, pool: false }).getToken();
+  const b = await gatewayClient().tokenSource({ ...options, pool: false }).getToken();
+  assert.notEqual(a, b);
+  const jwtA = await gatewayClient().tokenSource({ ...options, tokenFormat: 'jwt' }).getToken();
+  const jwtB = await gatewayClient().tokenSource({ ...options, tokenFormat: 'jwt' }).getToken();
+  assert.notEqual(jwtA, jwtB, 'JWTs are never pooled');
+  assert.equal(await created(), 2, 'the two pool: false tokens (JWTs are not kept by Clerk)');
+
+  // A token given up on never comes back from the pool.
+  await standIn.reset();
+  const source = gatewayClient().tokenSource(options);
+  const given = await source.getToken();
+  source.invalidate();
+  assert.notEqual(await source.getToken(), given, 'the mint after invalidate() asked for a new token');
+  assert.throws(() => gatewayClient().tokenSource({ pool: 'yes' }), (err) => err.field === 'pool');
 });
