@@ -55,8 +55,8 @@ pub use crate::edge::client::Client;
 pub use crate::edge::crypto::WebCrypto;
 pub use crate::edge::http::FetchTransport;
 pub use crate::edge::isolate::{
-    cache_stats as verification_cache_stats, clear_cache as clear_verification_cache, verifier_for, verify_request,
-    CacheStats, EdgeVerifier,
+    cache_stats as verification_cache_stats, clear_cache as clear_verification_cache, declare_workerd, verifier_for,
+    verify_request, CacheStats, EdgeVerifier,
 };
 pub use crate::edge::outgoing::Destinations;
 pub use crate::edge::store::{NoStore, SharedStore};

@@ -30,9 +30,26 @@ thread_local! {
     static VERIFIERS: Remembered<(Config, GuardSettings), Rc<EdgeVerifier>> = const { RefCell::new(Vec::new()) };
 }
 
-/// True in Cloudflare's workerd (`navigator.userAgent` is `Cloudflare-Workers`), where a request must never
-/// await a promise another request created: only finished results may be shared there.
+thread_local! {
+    /// Set by the package's workerd entry (the `workerd`/`worker` export condition) when it loads the wasm.
+    static DECLARED_WORKERD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Says this isolate is workerd: the npm package's workerd entry calls it when it loads, so that workerd is known
+/// even without `navigator` (compatibility dates before 2022-03-21, the `no_global_navigator` flag). A workers-rs
+/// Worker whose compatibility date or flags remove `navigator` calls it once, before building a `TokenSource`:
+/// otherwise concurrent requests may await one mint, which workerd cancels as hung.
+pub fn declare_workerd() {
+    DECLARED_WORKERD.with(|d| d.set(true));
+}
+
+/// True in Cloudflare's workerd, where a request must never await a promise another request created: only
+/// finished results may be shared there. Known from the entry that loaded the package ([`declare_workerd`]),
+/// else — for the plain entries — from `navigator.userAgent` (`Cloudflare-Workers`).
 pub(crate) fn in_workerd() -> bool {
+    if DECLARED_WORKERD.with(std::cell::Cell::get) {
+        return true;
+    }
     thread_local! {
         static WORKERD: bool = {
             let global = js_sys::global();

@@ -15,6 +15,14 @@ type Source = TokenSource<FetchTransport, JsCacheStore>;
 /// `(input, tokenInit, answer) => Promise<Response>`: a fast first attempt's 401 (or non-`Response`) answer.
 type Check = Closure<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
 
+/// `__declareWorkerd()`: called by the package's workerd entry once the wasm is loaded — the token source then
+/// never lets a request await another request's mint, even where workerd has no `navigator`. Not public API: the
+/// package's `exports` map does not expose the glue that holds it.
+#[wasm_bindgen(js_name = __declareWorkerd, skip_typescript)]
+pub fn declare_workerd() {
+    crate::edge::isolate::declare_workerd();
+}
+
 /// Mints machine tokens for outgoing calls and keeps them. See the package's `index.d.ts` for the JS types.
 #[wasm_bindgen(js_name = TokenSource, skip_typescript)]
 pub struct JsTokenSource {

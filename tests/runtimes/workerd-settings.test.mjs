@@ -1,0 +1,74 @@
+// workerd without `navigator` — a compatibility date before 2022-03-21, or the `no_global_navigator` flag — is
+// still workerd: a request must never await a mint another request started (workerd cancels it as hung). The
+// package knows it runs in workerd from the entry workerd loaded (its `workerd`/`worker` export condition), not
+// from `navigator.userAgent`. 20 concurrent cold requests, each awaiting `getToken()`: all answered, none hung.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { startStandIn } from '../mock-clerk/spawn.mjs';
+import { isMint, takeCount } from './scenario.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const installed = join(root, 'tests/.tmp/consumer/node_modules/clerk-m2m-edge');
+const CONCURRENT = 20;
+
+const worker = `
+import { ClerkM2M } from 'clerk-m2m-edge';
+let source;
+export default {
+  async fetch(request, env) {
+    source ??= ClerkM2M.fromEnv(env).tokenSource({ secondsUntilExpiration: 600, pool: false });
+    const token = await source.getToken();
+    return new Response(token.slice(0, 3));
+  },
+};`;
+
+/** The worker bundled as a user's bundler would: the package through its workerd condition, the wasm a module. */
+async function bundle() {
+  const built = await esbuild.build({
+    stdin: { contents: worker, resolveDir: join(root, 'tests/.tmp/consumer'), loader: 'js' },
+    bundle: true, format: 'esm', write: false, platform: 'browser', conditions: ['workerd', 'worker', 'browser'],
+    plugins: [{ name: 'wasm', setup: (b) => b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })) }],
+    logLevel: 'error',
+  });
+  return Buffer.from(built.outputFiles[0].contents);
+}
+
+for (const [settings, compatibility] of [
+  ['compatibility date 2021-11-03 (no navigator)', { compatibilityDate: '2021-11-03' }],
+  ['the no_global_navigator flag', { compatibilityDate: '2026-04-01', compatibilityFlags: ['no_global_navigator'] }],
+  ['a current compatibility date', { compatibilityDate: '2026-04-01' }],
+]) {
+  test(`workerd with ${settings}: ${CONCURRENT} concurrent cold getToken() requests, none hung`, async () => {
+    const standIn = await startStandIn();
+    const dir = join(root, 'tests/.tmp');
+    const mf = new Miniflare({
+      modules: [
+        { type: 'ESModule', path: join(dir, 'settings-worker.mjs'), contents: await bundle() },
+        { type: 'CompiledWasm', path: join(dir, 'clerk_m2m_edge_bg.wasm'), contents: readFileSync(join(installed, 'clerk_m2m_edge_bg.wasm')) },
+      ],
+      modulesRoot: dir,
+      cf: false,
+      bindings: { CLERK_API_URL: standIn.url, CLERK_MACHINE_SECRET_KEY: standIn.machine('gateway').secretKey },
+      ...compatibility,
+    });
+    try {
+      await standIn.clearRequests();
+      const answers = await Promise.all(Array.from({ length: CONCURRENT }, () =>
+        mf.dispatchFetch('http://x/').then(async (res) => ({ status: res.status, body: await res.text() }))));
+      const failed = answers.filter((a) => a.status !== 200);
+      assert.deepEqual(failed, [], `${failed.length} of ${CONCURRENT} requests failed (hung or errored)`);
+      assert.ok(answers.every((a) => a.body === 'mt_'));
+      const mints = await takeCount(standIn, isMint);
+      assert.ok(mints >= 1 && mints <= CONCURRENT, `${mints} mints`);
+      console.log(`# workerd with ${settings}: ${CONCURRENT} concurrent cold requests, ${mints} mint(s), 0 hung`);
+    } finally {
+      await mf.dispose();
+      await standIn.stop();
+    }
+  });
+}
