@@ -7,3 +7,4 @@ initSync({ module: wasm });
 export { ClerkM2M, TokenSource, verifyRequest, checkVerifyRequestOptions, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';
 export { kvCacheStore } from './kv.js';
+export { cacheApiStore } from './cache-api.js';

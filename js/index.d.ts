@@ -285,6 +285,19 @@ export interface ExecutionContextLike {
  */
 export declare function kvCacheStore(namespace: KVNamespaceLike, ctx?: ExecutionContextLike): CacheStore;
 
+/** A Cache of the Workers Cache API (`caches.default`, or one from `caches.open`). */
+export interface CacheLike {
+  match(request: string): Promise<Response | undefined>;
+  put(request: string, response: Response): Promise<void>;
+}
+
+/**
+ * The Workers Cache API as a `cacheStore`: shared by the isolates of one data centre, with no per-write charge
+ * (KV bills writes and allows one per key per second). Writes go through `ctx.waitUntil` when given. Where the
+ * Cache API does nothing (workers.dev, a runtime without `caches`), it misses. Default cache: `caches.default`.
+ */
+export declare function cacheApiStore(ctx?: ExecutionContextLike, cache?: CacheLike): CacheStore;
+
 /** The guard's options (and the client's): what `m2m.verifyRequest` takes. */
 export interface GuardOptions extends ClerkM2MOptions {
   /** The receiving machine (`mch_…`): it must be in the token's scopes (`scopes` or `aud`), else 403. */

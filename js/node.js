@@ -9,3 +9,4 @@ initSync({ module: fs.readFileSync(new URL('./clerk_m2m_edge_bg.wasm', import.me
 export { ClerkM2M, TokenSource, verifyRequest, checkVerifyRequestOptions, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';
 export { kvCacheStore } from './kv.js';
+export { cacheApiStore } from './cache-api.js';

@@ -11,3 +11,4 @@ __declareWorkerd();
 export { ClerkM2M, TokenSource, verifyRequest, checkVerifyRequestOptions, verificationCacheStats, clearVerificationCache } from './clerk_m2m_edge.js';
 export { ClerkM2MError, ClerkAPIResponseError } from './errors.js';
 export { kvCacheStore } from './kv.js';
+export { cacheApiStore } from './cache-api.js';

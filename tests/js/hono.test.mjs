@@ -13,7 +13,7 @@ const consumer = fileURLToPath(new URL('../.tmp/consumer/', import.meta.url));
 const load = (specifier) => import(createRequire(join(consumer, 'x.js')).resolve(specifier));
 const { Hono } = await load('hono');
 const { m2mAuth } = await import(join(consumer, 'node_modules/clerk-m2m-edge/hono.js'));
-const { ClerkM2M, ClerkM2MError, kvCacheStore } = pkg;
+const { ClerkM2M, ClerkM2MError, kvCacheStore, cacheApiStore } = pkg;
 const standIn = useStandIn();
 
 /** A Hono app guarding /api/* with `options`, answering the signed-in machine on /api/whoami. */
@@ -160,6 +160,22 @@ test('ClerkM2M.fromEnv: documented bindings, errors naming the binding, one inst
   assert.throws(() => ClerkM2M.fromEnv(undefined), (err) => err.field === 'env');
   const keyless = ClerkM2M.fromEnv({ CLERK_API_URL: standIn.url });
   assert.equal((await rejection(keyless.createToken())).code, 'missing_key');
+});
+
+test('cacheApiStore: where the Cache API is absent (Node) it misses and writes nothing; bad arguments throw', async () => {
+  const store = cacheApiStore();
+  assert.equal(await store.get('clerk-m2m-edge:v2:x'), null);
+  assert.equal(store.put('clerk-m2m-edge:v2:x', 'v', { expirationTtl: 60 }), undefined);
+  const seen = [];
+  const cache = { match: async (url) => (seen.push(['match', url]), undefined), put: async (url, res) => void seen.push(['put', url, await res.text(), res.headers.get('cache-control')]) };
+  const waited = [];
+  const given = cacheApiStore({ waitUntil: (p) => waited.push(p) }, cache);
+  assert.equal(await given.get('k/1'), null);
+  given.put('k/1', 'sealed entry', { expirationTtl: 120 });
+  await Promise.all(waited);
+  assert.deepEqual(seen, [['match', 'https://clerk-m2m-edge.cache/k%2F1'], ['put', 'https://clerk-m2m-edge.cache/k%2F1', 'sealed entry', 'max-age=120']]);
+  assert.throws(() => cacheApiStore({}), (err) => err instanceof ClerkM2MError && err.field === 'ctx');
+  assert.throws(() => cacheApiStore(undefined, {}), (err) => err instanceof ClerkM2MError && err.field === 'cache');
 });
 
 test('kvCacheStore: reads from KV, writes through waitUntil (or awaited without a context); bad input throws', async () => {

@@ -18,7 +18,7 @@ const slug = (heading) => heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, 
 test('the npm tarball holds the package, its README, LICENSE and CHANGELOG.md, and nothing else', () => {
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: pkgDir, encoding: 'utf8' }));
   const files = packed.files.map((f) => f.path).sort();
-  const own = /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|clerk_m2m_edge(_bg\.wasm|\.js|\.d\.ts|_bg\.wasm\.d\.ts)|(node|deno|workerd|edge-light|default|errors|kv|hono)\.js|(index|hono)\.d\.ts|snippets\/clerk-m2m-edge-[0-9a-f]+\/js\/(auth|errors|source|store)\.js)$/;
+  const own = /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|clerk_m2m_edge(_bg\.wasm|\.js|\.d\.ts|_bg\.wasm\.d\.ts)|(node|deno|workerd|edge-light|default|errors|kv|cache-api|hono)\.js|(index|hono)\.d\.ts|snippets\/clerk-m2m-edge-[0-9a-f]+\/js\/(auth|errors|source|store)\.js)$/;
   for (const required of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'clerk_m2m_edge_bg.wasm', 'workerd.js']) {
     assert.ok(files.includes(required), `${required} is in the tarball`);
   }
