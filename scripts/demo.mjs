@@ -2,9 +2,9 @@
 // real HTTP calls — mint, call the guarded route, call without a token, revoke, call again — printing every
 // request and response. Then the caller's side: worker-example/caller calls the API through a service binding
 // with a token source — three calls on one mint, the token revoked, the API's 401, one re-mint, 200 — printing
-// the number of mints. Against the embedded Clerk stand-in by default; with CLERK_API_URL and
-// CLERK_MACHINE_SECRET_KEY (and optionally CLERK_SECRET_KEY, CLERK_MACHINE_ID, and for the caller
-// CLERK_CALLER_MACHINE_SECRET_KEY and CLERK_CALLER_MACHINE_ID, else the same machine) set, against that Clerk.
+// the number of mints. Against the embedded Clerk stand-in by default; with CLERK_API_URL, CLERK_MACHINE_SECRET_KEY
+// and CLERK_MACHINE_ID (the guarded API's machine: the guard requires it) — optionally CLERK_SECRET_KEY, and for the
+// caller CLERK_CALLER_MACHINE_SECRET_KEY and CLERK_CALLER_MACHINE_ID, else the same machine — against that Clerk.
 import { fileURLToPath } from 'node:url';
 import { ClerkM2M } from '../pkg/node.js';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
@@ -17,6 +17,10 @@ let standIn;
 let env;
 let callerKeys;
 let pair; // the caller and the API it is bound to (the second part)
+if (real && !process.env.CLERK_MACHINE_ID) {
+  console.error('make demo against real Clerk needs CLERK_MACHINE_ID: the guarded API\'s machine (mch_…), which tokens must name.');
+  process.exit(2);
+}
 if (real) {
   env = {
     CLERK_API_URL: process.env.CLERK_API_URL,
