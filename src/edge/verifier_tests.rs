@@ -203,6 +203,9 @@ fn every_jwt_rule_with_a_pem_key_and_no_network() {
     let public_pem_bytes = PUBLIC_PEM.as_bytes();
     let hs_input = format!("{}.{}", b64url(br#"{"alg":"HS256","typ":"JWT"}"#), b64url(claims("").as_bytes()));
     let hs256_with_public_key = format!("{hs_input}.{}", b64url(&hmac_sha256(public_pem_bytes, hs_input.as_bytes())));
+    let jwks = jwks_body(KID);
+    let jwk_bytes = jwks.trim_start_matches(r#"{"keys":["#).trim_end_matches("]}").as_bytes();
+    let hs256_with_jwk = format!("{hs_input}.{}", b64url(&hmac_sha256(jwk_bytes, hs_input.as_bytes())));
     let none = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), b64url(claims("").as_bytes()));
     let good = signed(HEADER, &claims(""));
     let mut bad_signature = good.clone();
@@ -221,6 +224,17 @@ fn every_jwt_rule_with_a_pem_key_and_no_network() {
             signed(&HEADER.replace(r#""typ":"JWT""#, r#""typ":"at+jwt""#), &claims("")),
             Err(Reason::TokenInvalid),
         ),
+        (
+            "crit, signed with the real key",
+            signed(&HEADER.replace(r#""typ":"JWT""#, r#""typ":"JWT","crit":["b64"],"b64":false"#), &claims("")),
+            Err(Reason::TokenInvalid),
+        ),
+        (
+            "ES256 header, a real RS256 signature",
+            signed(&HEADER.replace("RS256", "ES256"), &claims("")),
+            Err(Reason::TokenInvalid),
+        ),
+        ("HS256 with the JWK as secret", hs256_with_jwk, Err(Reason::TokenInvalid)),
         ("missing exp", signed(HEADER, &no_exp), Err(Reason::TokenInvalid)),
         (
             "expired",
