@@ -26,6 +26,11 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::Response;
 
+/// How a token given up on is remembered: its digest, never the token.
+fn token_digest(token: &Secret) -> Digest {
+    digest_of(&[token.expose().as_bytes()])
+}
+
 /// How many invalidated tokens are remembered, so that a shared store never hands one back.
 const REMEMBERED_INVALID: usize = 8;
 
@@ -294,14 +299,10 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             if let Some(text) = store.get(&self.store_key).await {
                 let now = self.now();
                 match read_token_entry::<EdgeJson>(&self.seal, &self.store_key, &text, now) {
-                    StoredToken::Valid(token, timing) => {
-                        let given_up =
-                            self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
-                        if timing.freshness(now) == Freshness::Fresh && !given_up {
-                            return Ok(Held::new(token, timing));
-                        }
+                    StoredToken::Valid(token, timing) if self.reusable(&token, timing, now) => {
+                        return Ok(Held::new(token, timing));
                     }
-                    StoredToken::Dead => {}
+                    StoredToken::Valid(..) | StoredToken::Dead => {}
                     StoredToken::Refused => count_refused(),
                 }
             }
@@ -309,13 +310,10 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         let pooled = self.pool_min_remaining_s.filter(|_| !self.state.borrow().unpooled_next);
         let (mut token, mut timing) = self.create(pooled).await?;
         let now = self.now();
-        if pooled.is_some() {
-            // A pooled token this source gave up on, or one already inside its margin (Clerk's rule and ours
-            // measure time apart): taking it would mean a mint per call. Ask once for a new one instead.
-            let given_up = self.state.borrow().invalidated.contains(&digest_of(&[token.expose().as_bytes()]));
-            if given_up || timing.freshness(now) != Freshness::Fresh {
-                (token, timing) = self.create(None).await?;
-            }
+        // A pooled token this source gave up on, or one already inside its margin (Clerk's rule and ours measure
+        // time apart): taking it would mean a mint per call. Ask once for a new one instead.
+        if pooled.is_some() && !self.reusable(&token, timing, now) {
+            (token, timing) = self.create(None).await?;
         }
         self.state.borrow_mut().unpooled_next = false;
         let now = self.now();
@@ -326,6 +324,12 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             }
         }
         Ok(Held::new(token, timing))
+    }
+
+    /// Whether a token this source did not mint itself — from the shared store, or from Clerk's pool — may be
+    /// handed out: fresh at `now_ms`, and not one this source gave up on.
+    fn reusable(&self, token: &Secret, timing: Timing, now_ms: f64) -> bool {
+        timing.freshness(now_ms) == Freshness::Fresh && !self.state.borrow().invalidated.contains(&token_digest(token))
     }
 
     /// One call to Clerk's create: a new token, or — with `pool_min_remaining_s` — a live one Clerk hands back.
@@ -369,7 +373,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         if state.invalidated.len() >= REMEMBERED_INVALID {
             state.invalidated.remove(0);
         }
-        state.invalidated.push(digest_of(&[held.token.expose().as_bytes()]));
+        state.invalidated.push(token_digest(&held.token));
         // The token given up on must not come back from Clerk's pool: the next mint asks for a new one.
         state.unpooled_next = true;
     }
