@@ -136,10 +136,7 @@ impl ClientOptions {
             cfg.api_version.clone_from(version);
         }
         if let Some(ms) = self.timeout_ms {
-            if !(ms > 0.0 && ms <= f64::from(i32::MAX)) {
-                return Err(invalid("timeoutMs"));
-            }
-            cfg.timeout_ms = ms.ceil() as u32;
+            cfg.timeout_ms = timer_ms(ms, "timeoutMs")?;
         }
         if let Some(retries) = self.max_retries {
             cfg.max_retries = retries;
@@ -165,6 +162,15 @@ struct GuardOptions {
     negative_cache_ttl_ms: Option<f64>,
     #[serde(default)]
     jwks_max_stale_ms: Option<f64>,
+}
+
+/// A delay a JS timer takes, given as the option `field`: more than 0 and at most 2147483647 ms, rounded up.
+pub(crate) fn timer_ms(ms: f64, field: &'static str) -> Result<u32, Error> {
+    if ms > 0.0 && ms <= f64::from(i32::MAX) {
+        Ok(ms.ceil() as u32)
+    } else {
+        Err(invalid(field))
+    }
 }
 
 fn milliseconds(value: Option<f64>, field: &'static str, default: u32) -> Result<u32, Error> {

@@ -5,6 +5,7 @@
 use crate::core::error::Error;
 use crate::core::options::invalid;
 use crate::edge::store::SharedStore;
+use crate::js::options::timer_ms;
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -48,8 +49,8 @@ impl JsCacheStore {
             Reflect::get(options, &JsValue::from_str("storeTimeoutMs")).map_err(|_| invalid("storeTimeoutMs"))?;
         let timeout_ms = match timeout.as_f64() {
             None if timeout.is_undefined() => DEFAULT_STORE_TIMEOUT_MS,
-            Some(ms) if ms > 0.0 && ms <= f64::from(i32::MAX) => ms.ceil() as u32,
-            _ => return Err(invalid("storeTimeoutMs")),
+            Some(ms) => timer_ms(ms, "storeTimeoutMs")?,
+            None => return Err(invalid("storeTimeoutMs")),
         };
         match (value.is_object(), method("get"), method("put")) {
             (true, Some(get), Some(put)) => {
