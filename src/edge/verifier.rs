@@ -59,6 +59,21 @@ fn push_bounded<T>(list: &mut Vec<T>, item: T) {
     list.push(item);
 }
 
+/// A key imported before, found by what it was imported from (a JWK's `kid`, a PEM's digest) and its algorithm.
+fn imported<I: PartialEq, K: Clone>(keys: &[(I, Alg, K)], id: &I, alg: Alg) -> Option<K> {
+    keys.iter().find(|(i, a, _)| i == id && *a == alg).map(|(_, _, key)| key.clone())
+}
+
+/// Keeps a key just imported — unless a concurrent import of the same one kept it already (one copy each, at most
+/// [`MAX_KEY_SETS`]) — and answers the key to use.
+fn keep_imported<I: PartialEq, K: Clone>(keys: &mut Vec<(I, Alg, K)>, id: I, alg: Alg, key: K) -> K {
+    if let Some(kept) = imported(keys, &id, alg) {
+        return kept;
+    }
+    push_bounded(keys, (id, alg, key.clone()));
+    key
+}
+
 /// What the guard remembers across requests in one isolate: verdicts, JWKS and imported keys.
 pub struct GuardState<K> {
     results: TtlLru<Cached>,
@@ -343,27 +358,25 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
                 JwksDecision::Unavailable => return Err(Unverified::Upstream(last_error.unwrap_or(Error::Network))),
             }
         };
-        let cached = self.state.borrow().jwks.iter().find(|e| e.context == self.jwks_context).and_then(|e| {
-            e.imported.iter().find(|(k, a, _)| *k == jwk.kid && *a == alg).map(|(_, _, key)| key.clone())
-        });
+        let cached = self
+            .state
+            .borrow()
+            .jwks
+            .iter()
+            .find(|e| e.context == self.jwks_context)
+            .and_then(|e| imported(&e.imported, &jwk.kid, alg));
         if let Some(key) = cached {
             return Ok(key);
         }
         let key = self.crypto.import_rsa_jwk(&jwk, alg).await.ok_or(Unverified::Reject(Reason::TokenInvalid))?;
-        if let Some(entry) = self.state.borrow_mut().jwks.iter_mut().find(|e| e.context == self.jwks_context) {
-            // Concurrent imports of one key keep one copy.
-            if !entry.imported.iter().any(|(k, a, _)| *k == jwk.kid && *a == alg) {
-                entry.imported.push((jwk.kid.clone(), alg, key.clone()));
-            }
-        }
-        Ok(key)
+        Ok(match self.state.borrow_mut().jwks.iter_mut().find(|e| e.context == self.jwks_context) {
+            Some(entry) => keep_imported(&mut entry.imported, jwk.kid.clone(), alg, key),
+            None => key,
+        })
     }
 
     async fn pem_key(&self, der: &[u8], alg: Alg) -> Result<C::Key, Unverified> {
-        let find = |state: &GuardState<C::Key>| {
-            state.pem_keys.iter().find(|(d, a, _)| *d == self.pem_id && *a == alg).map(|(_, _, k)| k.clone())
-        };
-        if let Some(key) = find(&self.state.borrow()) {
+        if let Some(key) = imported(&self.state.borrow().pem_keys, &self.pem_id, alg) {
             return Ok(key);
         }
         let key = self
@@ -371,14 +384,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
             .import_rsa_spki(der, alg)
             .await
             .ok_or(Unverified::Config(Error::invalid("jwtKey", "an RSA public key the runtime can import")))?;
-        let mut state = self.state.borrow_mut();
-        match find(&state) {
-            Some(imported) => Ok(imported),
-            None => {
-                push_bounded(&mut state.pem_keys, (self.pem_id, alg, key.clone()));
-                Ok(key)
-            }
-        }
+        Ok(keep_imported(&mut self.state.borrow_mut().pem_keys, self.pem_id, alg, key))
     }
 
     /// Fetches this configuration's JWKS and records the outcome: new keys, or a failure (the keys in hand stay,
