@@ -2,12 +2,11 @@
 // isolate of the data centre with no call to Clerk (an isolate's own cache is cleared to stand for a new one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
+import { inlineWorker } from './inline-worker.mjs';
 import { isVerify, takeCount } from './scenario.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,19 +30,8 @@ export default {
 
 test('workerd: cacheApiStore shares an opaque verdict between isolates through the Cache API', async () => {
   const standIn = await startStandIn();
-  const built = await esbuild.build({
-    stdin: { contents: worker, resolveDir: consumer, loader: 'js' },
-    bundle: true, format: 'esm', write: false, platform: 'browser', conditions: ['workerd', 'worker', 'browser'],
-    plugins: [{ name: 'wasm', setup: (b) => b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })) }],
-    logLevel: 'error',
-  });
-  const dir = join(root, 'tests/.tmp');
   const mf = new Miniflare({
-    modules: [
-      { type: 'ESModule', path: join(dir, 'cache-api-worker.mjs'), contents: Buffer.from(built.outputFiles[0].contents) },
-      { type: 'CompiledWasm', path: join(dir, 'clerk_m2m_edge_bg.wasm'), contents: readFileSync(join(consumer, 'node_modules/clerk-m2m-edge/clerk_m2m_edge_bg.wasm')) },
-    ],
-    modulesRoot: dir,
+    ...(await inlineWorker(worker, 'cache-api-worker')),
     compatibilityDate: '2026-04-01',
     cf: false,
     bindings: { KEY: standIn.machine('billing').secretKey, URL: standIn.url, MACHINE_ID: standIn.machine('billing').id },

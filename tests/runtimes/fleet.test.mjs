@@ -4,16 +4,11 @@
 // never pools), the baseline is printed. (The Durable Object broker of issue 18 is not built yet.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
+import { inlineWorker } from './inline-worker.mjs';
 import { isMint, takeCount } from './scenario.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const consumer = join(root, 'tests/.tmp/consumer');
 const ISOLATES = 8;
 const REQUESTS = 200;
 
@@ -29,29 +24,13 @@ export default {
   },
 };`;
 
-async function bundle() {
-  const built = await esbuild.build({
-    stdin: { contents: caller, resolveDir: consumer, loader: 'js' },
-    bundle: true, format: 'esm', write: false, platform: 'browser', conditions: ['workerd', 'worker', 'browser'],
-    plugins: [{ name: 'wasm', setup: (b) => b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })) }],
-    logLevel: 'error',
-  });
-  return Buffer.from(built.outputFiles[0].contents);
-}
-
 /** `REQUESTS` concurrent cold requests across `ISOLATES` Workers of one script: `{ mints, created }` at the stand-in. */
 async function fleet(standIn, bindings) {
-  const dir = join(root, 'tests/.tmp');
-  const script = await bundle();
-  const wasm = readFileSync(join(consumer, 'node_modules/clerk-m2m-edge/clerk_m2m_edge_bg.wasm'));
+  const script = await inlineWorker(caller, 'fleet-caller'); // one script: each Worker is an isolate of its own
   const mf = new Miniflare({
     workers: Array.from({ length: ISOLATES }, (_, i) => ({
       name: `caller-${i}`,
-      modules: [
-        { type: 'ESModule', path: join(dir, `fleet-${i}.mjs`), contents: script },
-        { type: 'CompiledWasm', path: join(dir, 'clerk_m2m_edge_bg.wasm'), contents: wasm },
-      ],
-      modulesRoot: dir,
+      ...script,
       compatibilityDate: '2026-04-01',
       bindings: { CLERK_API_URL: standIn.url, CLERK_MACHINE_SECRET_KEY: standIn.machine('gateway').secretKey, ...bindings },
     })),

@@ -4,16 +4,11 @@
 // from `navigator.userAgent`. 20 concurrent cold requests, each awaiting `getToken()`: all answered, none hung.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
+import { inlineWorker } from './inline-worker.mjs';
 import { isMint, takeCount } from './scenario.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const installed = join(root, 'tests/.tmp/consumer/node_modules/clerk-m2m-edge');
 const CONCURRENT = 20;
 
 const worker = `
@@ -27,17 +22,6 @@ export default {
   },
 };`;
 
-/** The worker bundled as a user's bundler would: the package through its workerd condition, the wasm a module. */
-async function bundle() {
-  const built = await esbuild.build({
-    stdin: { contents: worker, resolveDir: join(root, 'tests/.tmp/consumer'), loader: 'js' },
-    bundle: true, format: 'esm', write: false, platform: 'browser', conditions: ['workerd', 'worker', 'browser'],
-    plugins: [{ name: 'wasm', setup: (b) => b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })) }],
-    logLevel: 'error',
-  });
-  return Buffer.from(built.outputFiles[0].contents);
-}
-
 for (const [settings, compatibility] of [
   ['compatibility date 2021-11-03 (no navigator)', { compatibilityDate: '2021-11-03' }],
   ['the no_global_navigator flag', { compatibilityDate: '2026-04-01', compatibilityFlags: ['no_global_navigator'] }],
@@ -45,13 +29,8 @@ for (const [settings, compatibility] of [
 ]) {
   test(`workerd with ${settings}: ${CONCURRENT} concurrent cold getToken() requests, none hung`, async () => {
     const standIn = await startStandIn();
-    const dir = join(root, 'tests/.tmp');
     const mf = new Miniflare({
-      modules: [
-        { type: 'ESModule', path: join(dir, 'settings-worker.mjs'), contents: await bundle() },
-        { type: 'CompiledWasm', path: join(dir, 'clerk_m2m_edge_bg.wasm'), contents: readFileSync(join(installed, 'clerk_m2m_edge_bg.wasm')) },
-      ],
-      modulesRoot: dir,
+      ...(await inlineWorker(worker, 'settings-worker')),
       cf: false,
       bindings: { CLERK_API_URL: standIn.url, CLERK_MACHINE_SECRET_KEY: standIn.machine('gateway').secretKey },
       ...compatibility,
