@@ -13,7 +13,7 @@ const cargo = readFileSync(join(root, 'Cargo.toml'), 'utf8');
 const version = /^version\s*=\s*"([^"]+)"/m.exec(cargo)[1];
 const repository = /^repository\s*=\s*"([^"]+)"/m.exec(cargo)[1];
 
-for (const file of ['node.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'kv.js', 'cache-api.js', 'hono.js', 'hono.d.ts', 'index.d.ts']) {
+for (const file of ['node.js', 'deno.js', 'workerd.js', 'edge-light.js', 'default.js', 'kv.js', 'cache-api.js', 'hono.js', 'hono.d.ts', 'durable-object.js', 'durable-object.d.ts', 'index.d.ts']) {
   copyFileSync(join(js, file), join(pkg, file));
 }
 

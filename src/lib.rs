@@ -60,7 +60,7 @@ pub use crate::edge::isolate::{
 };
 pub use crate::edge::outgoing::Destinations;
 pub use crate::edge::store::{NoStore, SharedStore};
-pub use crate::edge::token_source::{FetchError, TokenSource};
+pub use crate::edge::token_source::{FetchError, SourceStats, TokenSource};
 pub use crate::edge::verifier::{Crypto, GuardState, Verifier};
 
 /// The parsers of untrusted input, for the fuzz targets and property tests (cargo feature `fuzzing`).

@@ -3,6 +3,7 @@
 //! I/O: time, randomness and I/O results come in as arguments.
 
 pub(crate) mod api;
+pub(crate) mod broker;
 pub(crate) mod config;
 pub(crate) mod encoding;
 pub(crate) mod error;

@@ -53,7 +53,7 @@ impl OptionsOf {
 const MILLISECONDS: &str = "a non-negative number of milliseconds";
 
 /// Every option of the JS API: its name, what it must be, and the groups that accept it.
-const OPTIONS: [(&str, &str, u8); 33] = [
+const OPTIONS: [(&str, &str, u8); 34] = [
     ("machineSecretKey", "a string key", CLIENT | CALL),
     ("secretKey", "a string key", CLIENT),
     ("apiUrl", API_URL_SHAPE, CLIENT),
@@ -85,6 +85,7 @@ const OPTIONS: [(&str, &str, u8); 33] = [
     ("fetcher", "a service binding (an object with fetch()) or a fetch function", SOURCE),
     ("origins", ORIGINS_SHAPE, SOURCE),
     ("pool", "a boolean: false turns Clerk's pooling of opaque tokens off", SOURCE),
+    ("broker", "a Durable Object namespace binding of the package's M2MTokenBroker class", SOURCE),
     ("storeTimeoutMs", "a positive number of milliseconds, at most 2147483647", GUARD | SOURCE),
     ("init", "a RequestInit object", 0),
 ];

@@ -58,6 +58,11 @@ impl RefreshPolicy {
         Ok(RefreshPolicy { lifetime_s, refresh_before_s })
     }
 
+    /// The configured margin (`refreshBeforeSeconds`), if any.
+    pub(crate) fn refresh_before_s(&self) -> Option<f64> {
+        self.refresh_before_s
+    }
+
     /// The margin for a token that lives `lifetime_ms`: the configured one, else 10% of the lifetime, at least
     /// 30 s, at most half of it. When the lifetime was Clerk's choice, a configured margin is capped at half of
     /// it too (else every call would mint).

@@ -3,6 +3,8 @@
 //! time; must not decide anything about tokens (the rules are the core's) nor convert to or from JS values (that
 //! is `js`): JS objects it touches (a caller's `fetch` arguments, a `Response`) pass through as they are.
 
+pub(crate) mod broker;
+pub(crate) mod broker_link;
 pub(crate) mod client;
 pub(crate) mod crypto;
 pub(crate) mod http;

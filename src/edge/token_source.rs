@@ -1,8 +1,11 @@
 //! The caller's side at run time: a [`TokenSource`] mints a token once, hands it out until it is inside its
 //! refresh margin, mints anew ahead of expiry, and attaches it to outgoing requests ([`TokenSource::fetch`]),
-//! minting once more when the callee answers 401. Owns the held token, the in-flight mint and the shared-store
-//! round trips; the rules (margins, backoff, store entries, what is replayable) are `core::token_source`'s.
+//! minting once more when the callee answers 401. With a broker ([`TokenSource::with_broker`]) it asks the fleet's
+//! Durable Object before minting; as the broker's own source it also refreshes ahead of its callers. Owns the held
+//! token, the in-flight mint and the shared-store and broker round trips; the rules (margins, backoff, store
+//! entries, what is replayable, when to refresh ahead) are `core::token_source`'s and `core::broker`'s.
 
+use crate::core::broker::{refresh_ahead_at, BrokerAsk};
 use crate::core::config::ORIGINS_SHAPE;
 use crate::core::error::Error;
 use crate::core::guard::cache::{digest_of, Digest};
@@ -14,6 +17,7 @@ use crate::core::token_source::{
     backoff_ms, read_token_entry, remint_backoff_ms, should_retry, token_entry, token_store_key, Freshness,
     RefreshPolicy, StoredToken, Timing,
 };
+use crate::edge::broker_link::BrokerLink;
 use crate::edge::client::Client;
 use crate::edge::http::FetchTransport;
 use crate::edge::in_flight::InFlight;
@@ -21,7 +25,7 @@ use crate::edge::json::EdgeJson;
 use crate::edge::outgoing::{bearer_init, discard, send_plain, Destinations, Outgoing};
 use crate::edge::store::{count_refused, NoStore, SharedStore};
 use js_sys::{Function, Promise};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::Response;
@@ -38,19 +42,42 @@ const REMEMBERED_INVALID: usize = 8;
 struct Held {
     token: Secret,
     timing: Timing,
+    /// When this source obtained it (a broker refreshes ahead from there).
+    obtained_at_ms: f64,
     /// The `fetch` init that carries it (built on first use by [`TokenSource::fetch`]).
     init: std::cell::OnceCell<js_sys::Object>,
 }
 
 impl Held {
-    fn new(token: Secret, timing: Timing) -> Rc<Held> {
-        Rc::new(Held { token, timing, init: std::cell::OnceCell::new() })
+    fn new(token: Secret, timing: Timing, obtained_at_ms: f64) -> Rc<Held> {
+        Rc::new(Held { token, timing, obtained_at_ms, init: std::cell::OnceCell::new() })
     }
 
     /// The frozen `fetch` init that carries this token, built on first use.
     fn fetch_init(&self) -> &js_sys::Object {
         self.init.get_or_init(|| bearer_init(self.token.expose()))
     }
+}
+
+/// A token obtained by a mint, the store or the broker. `stale`: the broker could only hand over a token already
+/// inside its margin (Clerk failed it): used while valid, and asked again only after the backoff, like a failed
+/// refresh.
+struct Obtained {
+    held: Rc<Held>,
+    stale: bool,
+}
+
+/// What a token source did in this isolate (`source.stats()` in JS): what its tokens cost and where they came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SourceStats {
+    /// Calls to Clerk's create endpoint this source made (each may create a token, or get a pooled one back).
+    pub mints: u64,
+    /// Tokens the broker handed over.
+    pub broker_answers: u64,
+    /// Asks to the broker that brought no usable token (unreachable, too slow, failed, or an answer that does not
+    /// open under this source's key): each was followed by a mint of this source's own.
+    pub broker_fallbacks: u64,
 }
 
 /// A mint under way that other calls may wait for (never in workerd, where a request must not await another
@@ -129,6 +156,9 @@ pub struct TokenSource<T: Transport = FetchTransport, S: SharedStore = NoStore> 
     fetcher: Option<js_sys::Function>,
     /// The origins [`TokenSource::fetch`] may send the token to; `None`: it sends nothing.
     destinations: Option<Destinations>,
+    /// The fleet's broker, asked before minting.
+    broker: Option<BrokerLink>,
+    stats: Cell<SourceStats>,
     state: RefCell<State>,
 }
 
@@ -178,6 +208,8 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             share_in_flight,
             fetcher: None,
             destinations: None,
+            broker: None,
+            stats: Cell::default(),
             state: RefCell::default(),
         })
     }
@@ -194,6 +226,40 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     pub fn without_pooling(mut self) -> Self {
         self.pool_min_remaining_s = None;
         self
+    }
+
+    /// Gets tokens from the fleet's broker — `namespace`, the Durable Object namespace binding of the package's
+    /// `M2MTokenBroker` class (in workers-rs, `JsValue::from(env.durable_object("M2M_TOKENS")?)`) — instead of
+    /// minting: one object per configuration, named by the digest this source's store entries are keyed by (never
+    /// the key). The source still keeps its own token and asks only when it needs a new one; when the broker
+    /// cannot answer within the client's `timeout_ms` (or its answer does not open under this source's key), the
+    /// source mints for itself and counts it ([`SourceStats::broker_fallbacks`]): a broker fault costs mints,
+    /// never an outage. A broker mints with this source's key, options and margin, which the ask carries over
+    /// the binding.
+    pub fn with_broker(mut self, namespace: JsValue) -> Result<Self, Error> {
+        self.broker_ask(None)?; // fails here, not at the first ask
+        let timeout_ms = self.client.config().timeout_ms;
+        self.broker = Some(BrokerLink::new(namespace, self.store_key.clone(), timeout_ms));
+        Ok(self)
+    }
+
+    /// The text of an ask for this source's configuration, with the digest of a token given up on.
+    fn broker_ask(&self, give_up: Option<String>) -> Result<String, Error> {
+        let margin = self.policy.refresh_before_s();
+        let mut ask = BrokerAsk::new(self.client.config(), &self.params, margin, self.pool_min_remaining_s)?;
+        ask.give_up = give_up;
+        ask.write::<EdgeJson>()
+    }
+
+    /// What this source did in this isolate so far.
+    pub fn stats(&self) -> SourceStats {
+        self.stats.get()
+    }
+
+    fn count(&self, what: impl FnOnce(&mut SourceStats)) {
+        let mut stats = self.stats.get();
+        what(&mut stats);
+        self.stats.set(stats);
     }
 
     /// The origins [`TokenSource::fetch`] may send the token to (`https://host[:port]`; `http://` only to a
@@ -250,7 +316,7 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             if let (Some(held), true) = (&valid, minting) {
                 return Ok(held.clone());
             }
-            return self.mint(valid).await;
+            return self.mint(valid, true).await;
         }
     }
 
@@ -260,7 +326,8 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         valid.filter(|h| h.timing.freshness(now) != Freshness::Dead).ok_or(error)
     }
 
-    async fn mint(&self, valid: Option<Rc<Held>>) -> Result<Rc<Held>, Error> {
+    /// Obtains a new token (`shared`: the broker and the store may supply one) as the one mint under way.
+    async fn mint(&self, valid: Option<Rc<Held>>, shared: bool) -> Result<Rc<Held>, Error> {
         let flight: Rc<SharedMint> = Rc::default();
         {
             let mut state = self.state.borrow_mut();
@@ -270,37 +337,51 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
             }
         }
         let under_way = MintUnderWay { state: &self.state, flight: flight.clone() };
-        let result = self.obtain().await;
-        {
+        let obtained = self.obtain(shared).await;
+        let now = self.now();
+        let result = {
             let mut state = self.state.borrow_mut();
-            match &result {
-                Ok(held) => {
+            match &obtained {
+                Ok(Obtained { held, stale: false }) => {
                     state.held = Some(held.clone());
                     state.failures = 0;
                     state.retry_at_ms = 0.0;
                     state.last_error = None;
                 }
+                Ok(Obtained { held, stale: true }) => {
+                    state.held = Some(held.clone());
+                    state.failures = state.failures.saturating_add(1);
+                    state.retry_at_ms = now + backoff_ms(state.failures);
+                }
                 Err(error) => {
                     state.failures = state.failures.saturating_add(1);
-                    state.retry_at_ms = self.now() + backoff_ms(state.failures);
+                    state.retry_at_ms = now + backoff_ms(state.failures);
                     state.last_error = Some(error.clone());
                 }
             }
-        }
+            obtained.map(|o| o.held)
+        };
         flight.finish(Some(result.clone()));
         drop(under_way);
         result.or_else(|error| self.fallback(valid, error))
     }
 
-    /// A fresh token from the shared store when it has one this source did not give up on, else a new mint
-    /// (written to the store).
-    async fn obtain(&self) -> Result<Rc<Held>, Error> {
-        if let Some(store) = &self.store {
+    /// With `shared`: the broker's token when it has one, else a fresh token from the shared store when it has
+    /// one this source did not give up on. Else a new mint (written to the store).
+    async fn obtain(&self, shared: bool) -> Result<Obtained, Error> {
+        if let (true, Some(broker)) = (shared, &self.broker) {
+            if let Some(obtained) = self.ask_broker(broker).await {
+                self.count(|s| s.broker_answers += 1);
+                return Ok(obtained);
+            }
+            self.count(|s| s.broker_fallbacks += 1);
+        }
+        if let (true, Some(store)) = (shared, &self.store) {
             if let Some(text) = store.get(&self.store_key).await {
                 let now = self.now();
                 match read_token_entry::<EdgeJson>(&self.seal, &self.store_key, &text, now) {
                     StoredToken::Valid(token, timing) if self.reusable(&token, timing, now) => {
-                        return Ok(Held::new(token, timing));
+                        return Ok(Obtained { held: Held::new(token, timing, now), stale: false });
                     }
                     StoredToken::Valid(..) | StoredToken::Dead => {}
                     StoredToken::Refused => count_refused(),
@@ -323,18 +404,48 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
                 store.put(&self.store_key, text, ttl_seconds).await;
             }
         }
-        Ok(Held::new(token, timing))
+        Ok(Obtained { held: Held::new(token, timing, now), stale: false })
+    }
+
+    /// The broker's token, as a sealed entry that opens under this source's key and names a token it did not give
+    /// up on and that is still valid; `None` otherwise (the caller then mints for itself). After a token was given
+    /// up, the ask carries its digest, so that the broker replaces it rather than hand it back.
+    async fn ask_broker(&self, broker: &BrokerLink) -> Option<Obtained> {
+        let give_up = {
+            let state = self.state.borrow();
+            state.unpooled_next.then(|| state.invalidated.last().map(hex::encode)).flatten()
+        };
+        let text = broker.ask(&self.broker_ask(give_up).ok()?).await?;
+        let now = self.now();
+        match read_token_entry::<EdgeJson>(&self.seal, &self.store_key, &text, now) {
+            StoredToken::Valid(token, timing) if !self.given_up(&token) => {
+                self.state.borrow_mut().unpooled_next = false;
+                let stale = timing.freshness(now) != Freshness::Fresh;
+                Some(Obtained { held: Held::new(token, timing, now), stale })
+            }
+            StoredToken::Refused => {
+                count_refused();
+                None
+            }
+            StoredToken::Valid(..) | StoredToken::Dead => None,
+        }
+    }
+
+    /// Whether this source gave `token` up (a callee's 401, `invalidate`).
+    fn given_up(&self, token: &Secret) -> bool {
+        self.state.borrow().invalidated.contains(&token_digest(token))
     }
 
     /// Whether a token this source did not mint itself — from the shared store, or from Clerk's pool — may be
     /// handed out: fresh at `now_ms`, and not one this source gave up on.
     fn reusable(&self, token: &Secret, timing: Timing, now_ms: f64) -> bool {
-        timing.freshness(now_ms) == Freshness::Fresh && !self.state.borrow().invalidated.contains(&token_digest(token))
+        timing.freshness(now_ms) == Freshness::Fresh && !self.given_up(token)
     }
 
     /// One call to Clerk's create: a new token, or — with `pool_min_remaining_s` — a live one Clerk hands back.
     async fn create(&self, pool_min_remaining_s: Option<u64>) -> Result<(Secret, Timing), Error> {
         let params = CreateTokenParams { min_remaining_ttl_seconds: pool_min_remaining_s, ..self.params.clone() };
+        self.count(|s| s.mints += 1);
         let minted = self.client.create_token(&params).await?;
         let timing = self.policy.timing(&minted, self.now());
         let token = minted.token.ok_or(Error::InvalidResponse { detail: "the created token is missing" })?;
@@ -376,6 +487,49 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
         state.invalidated.push(token_digest(&held.token));
         // The token given up on must not come back from Clerk's pool: the next mint asks for a new one.
         state.unpooled_next = true;
+    }
+}
+
+/// The broker's side (`edge::broker`): a source inside the Durable Object, shared by all its requests.
+impl<T: Transport, S: SharedStore> TokenSource<T, S> {
+    /// The token in hand (minting when needed) as the sealed entry an asker opens with its own key.
+    pub(crate) async fn sealed_token(&self) -> Result<String, Error> {
+        let held = self.held().await?;
+        let entry = token_entry::<EdgeJson>(&self.seal, &self.store_key, &held.token, held.timing, self.now());
+        entry.map(|(text, _)| text).ok_or(Error::InvalidResponse { detail: "the token expired as it was handed over" })
+    }
+
+    /// Gives the token in hand up when its digest is `digest_hex` (an asker's callee refused it). A digest of any
+    /// other token changes nothing: the asks of many isolates refused the same token replace it once.
+    pub(crate) fn give_up_digest(&self, digest_hex: &str) {
+        let held = self.state.borrow().held.clone();
+        if let Some(held) = held.filter(|h| hex::encode(token_digest(&h.token)) == digest_hex) {
+            self.give_up(&held);
+        }
+    }
+
+    /// When the successor of the token in hand is due ([`refresh_ahead_at`]; after a failed refresh, not before
+    /// its backoff); `None` with no token in hand or one that never expires.
+    pub(crate) fn refresh_ahead_due_ms(&self) -> Option<f64> {
+        let state = self.state.borrow();
+        let held = state.held.as_ref()?;
+        let at = refresh_ahead_at(held.timing, held.obtained_at_ms)?;
+        Some(if state.failures > 0 { at.max(state.retry_at_ms) } else { at })
+    }
+
+    /// Mints the successor of the token in hand when it is due, the token is still valid and no mint is under
+    /// way. Meanwhile every ask gets the token in hand (still fresh for the askers), never a wait.
+    pub(crate) async fn refresh_ahead(&self) {
+        let now = self.now();
+        let Some(due) = self.refresh_ahead_due_ms() else { return };
+        let (valid, busy) = {
+            let state = self.state.borrow();
+            (state.held.clone().filter(|h| h.timing.freshness(now) != Freshness::Dead), state.minting > 0)
+        };
+        if now >= due && valid.is_some() && !busy {
+            // Its failure is kept (backoff, last error): the token in hand serves until it dies.
+            let _ = self.mint(valid, false).await;
+        }
     }
 }
 
@@ -730,6 +884,62 @@ mod tests {
         let own: TokenSource<Scripted, MemStore> = TokenSource::with_sharing(client, opaque, None, None, true).unwrap();
         block_on(own.get_token()).unwrap();
         assert_eq!(pooling_asked(&own), [Some(600)], "the caller's own minRemainingTtlSeconds");
+    }
+
+    #[test]
+    fn a_brokers_source_mints_the_successor_ahead_of_its_callers_once() {
+        // An hour, a 300 s margin: callers refresh at 3300 s; the broker's successor is due at 3270 s.
+        let s = source(vec![minted(1, 1_000_000.0 + HOUR_MS), minted(2, 1_000_000.0 + 2.0 * HOUR_MS)], true);
+        block_on(s.get_token()).unwrap();
+        assert_eq!(s.refresh_ahead_due_ms(), Some(1_000_000.0 + 3_270_000.0));
+        advance(&s, 3_269_999.0);
+        block_on(s.refresh_ahead());
+        assert_eq!(mints(&s), 1, "not due yet");
+        advance(&s, 1.0);
+        block_on(s.refresh_ahead());
+        block_on(s.refresh_ahead());
+        assert_eq!(mints(&s), 2, "one successor");
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_2", "callers get it without a mint");
+        assert_eq!(mints(&s), 2);
+        assert_eq!(s.refresh_ahead_due_ms(), Some(1_000_000.0 + 2.0 * HOUR_MS - 330_000.0), "30 s ahead again");
+    }
+
+    #[test]
+    fn a_failed_refresh_ahead_keeps_the_token_and_waits_for_the_backoff() {
+        let s = source(vec![minted(1, 1_000_000.0 + HOUR_MS), Err(TransportError::Network)], true);
+        block_on(s.get_token()).unwrap();
+        advance(&s, 3_270_000.0);
+        block_on(s.refresh_ahead());
+        assert_eq!(mints(&s), 2);
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_1", "Clerk down: the held token");
+        assert_eq!(s.refresh_ahead_due_ms(), Some(1_000_000.0 + 3_270_000.0 + 1_000.0), "after the 1 s backoff");
+        block_on(s.refresh_ahead());
+        assert_eq!(mints(&s), 2, "no retry before it");
+    }
+
+    #[test]
+    fn a_brokers_answer_opens_under_the_askers_key_and_a_give_up_replaces_only_its_token() {
+        let s = source(vec![minted(1, 1_000_000.0 + HOUR_MS), minted(2, 1_000_000.0 + HOUR_MS)], true);
+        let entry = block_on(s.sealed_token()).unwrap();
+        match read_token_entry::<EdgeJson>(&s.seal, &s.store_key, &entry, 1_000_000.0) {
+            StoredToken::Valid(token, timing) => {
+                assert_eq!(token.expose(), "mt_minted_1");
+                assert_eq!(timing.refresh_at_ms, Some(1_000_000.0 + HOUR_MS - 300_000.0), "the askers' margin");
+            }
+            other => panic!("{other:?}"),
+        }
+        let other_key = SealKey::derive(&Secret::from("ak_someone_else"));
+        assert!(matches!(
+            read_token_entry::<EdgeJson>(&other_key, &s.store_key, &entry, 1_000_000.0),
+            StoredToken::Refused
+        ));
+        s.give_up_digest(&hex::encode(token_digest(&Secret::from("mt_minted_0"))));
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_1", "another token's digest: kept");
+        s.give_up_digest(&hex::encode(token_digest(&Secret::from("mt_minted_1"))));
+        s.give_up_digest(&hex::encode(token_digest(&Secret::from("mt_minted_1"))));
+        assert_eq!(block_on(s.get_token()).unwrap().expose(), "mt_minted_2", "its own digest: replaced, once");
+        assert_eq!(pooling_asked(&s), [Some(2100), None], "the replacement is never Clerk's pooled copy");
+        assert_eq!(s.stats().mints, 2);
     }
 
     #[test]

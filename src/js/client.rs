@@ -5,7 +5,9 @@
 use super::auth::{guard, reject, spawn};
 use super::convert::to_js;
 use super::env::{env_values, EnvValues};
-use super::options::{claims, fetcher, origins, read, request_options, ClientOptions, GuardDefaults, SourceOptions};
+use super::options::{
+    broker, claims, fetcher, origins, read, request_options, ClientOptions, GuardDefaults, SourceOptions,
+};
 use super::store::JsCacheStore;
 use super::token_source::JsTokenSource;
 use crate::core::config::Config;
@@ -162,7 +164,7 @@ impl ClerkM2M {
     }
 
     /// `m2m.tokenSource({ secondsUntilExpiration, refreshBeforeSeconds, tokenFormat, claims, machineSecretKey,
-    /// cacheStore, fetcher, origins })`: a source of tokens for outgoing calls. Bad options throw `invalid_argument` here, before
+    /// cacheStore, fetcher, origins, pool, broker })`: a source of tokens for outgoing calls. Bad options throw `invalid_argument` here, before
     /// anything is minted.
     #[wasm_bindgen(js_name = tokenSource)]
     pub fn token_source(&self, options: JsValue) -> Result<JsTokenSource, JsValue> {
@@ -171,6 +173,7 @@ impl ClerkM2M {
         let store = JsCacheStore::from_options(&options)?;
         let destinations = origins(&options)?.map(Destinations::new).transpose()?;
         let fetcher = fetcher(&options)?;
+        let broker = broker(&options)?;
         let mut source = TokenSource::new(self.client.clone(), params, refresh_before_seconds, store)?;
         if let Some(fetcher) = fetcher {
             source = source.with_fetcher(fetcher);
@@ -180,6 +183,9 @@ impl ClerkM2M {
         }
         if pool == Some(false) {
             source = source.without_pooling();
+        }
+        if let Some(namespace) = broker {
+            source = source.with_broker(namespace)?;
         }
         Ok(JsTokenSource::new(source))
     }

@@ -3,6 +3,7 @@
 //! own: it converts, then calls the edge.
 
 mod auth;
+mod broker;
 mod client;
 mod convert;
 mod env;

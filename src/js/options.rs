@@ -253,6 +253,25 @@ pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
     }
 }
 
+/// The token source's `broker` option: a Durable Object namespace binding (an object with `idFromName()` and
+/// `get()`), as given; `None` when absent.
+pub(crate) fn broker(options: &JsValue) -> Result<Option<JsValue>, Error> {
+    if is_absent(options) {
+        return Ok(None);
+    }
+    let value = Reflect::get(options, &JsValue::from_str("broker")).map_err(|_| invalid("broker"))?;
+    if is_absent(&value) {
+        return Ok(None);
+    }
+    let method =
+        |name: &str| value.is_object() && Reflect::get(&value, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
+    if method("idFromName") && method("get") {
+        Ok(Some(value))
+    } else {
+        Err(invalid("broker"))
+    }
+}
+
 /// The token source's `origins` option: an array of strings, read as given (`Destinations` checks each); `None`
 /// when absent.
 pub(crate) fn origins(options: &JsValue) -> Result<Option<Vec<String>>, Error> {

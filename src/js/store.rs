@@ -25,6 +25,7 @@ extern "C" {
 pub(crate) const DEFAULT_STORE_TIMEOUT_MS: u32 = 1_000;
 
 /// A user's `{ get(key), put(key, value, { expirationTtl }) }`.
+#[derive(Clone)]
 pub(crate) struct JsCacheStore {
     target: Object,
     get: Function,

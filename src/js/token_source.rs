@@ -7,11 +7,21 @@ use crate::edge::http::FetchTransport;
 use crate::edge::outgoing::as_response;
 use crate::edge::token_source::{FetchError, TokenSource};
 use js_sys::{Function, Promise};
+use serde::Serialize;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 type Source = TokenSource<FetchTransport, JsCacheStore>;
+
+/// `source.stats()` as JS sees it: numbers, not `BigInt`s.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ShownStats {
+    mints: f64,
+    broker_answers: f64,
+    broker_fallbacks: f64,
+}
 /// `(input, tokenInit, answer) => Promise<Response>`: a fast first attempt's 401 (or non-`Response`) answer.
 type Check = Closure<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
 
@@ -85,5 +95,16 @@ impl JsTokenSource {
     /// Forgets the current token: the next call mints.
     pub fn invalidate(&self) {
         self.source.invalidate();
+    }
+
+    /// `{ mints, brokerAnswers, brokerFallbacks }`: what this source did in this isolate.
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        let stats = self.source.stats();
+        let shown = ShownStats {
+            mints: stats.mints as f64,
+            broker_answers: stats.broker_answers as f64,
+            broker_fallbacks: stats.broker_fallbacks as f64,
+        };
+        Ok(serde_wasm_bindgen::to_value(&shown)?)
     }
 }
