@@ -6,17 +6,27 @@
 //! POST /tokens             demo only (DEMO_ROUTES = "true"): mints a token with this worker's machine key
 //!                          (?format=jwt for a JWT, ?seconds=N for its lifetime)
 //! POST /tokens/{id}/revoke demo only: revokes an opaque token
+//! GET  /outgoing-token     demo only: the token this worker would send to another service (shown shortened),
+//!                          from a TokenSource that asks the fleet's broker (binding M2M_TOKENS) before minting,
+//!                          and what the source did: { token, mints, brokerAnswers, brokerFallbacks }
 //! ```
 //!
 //! Bindings: secrets CLERK_MACHINE_SECRET_KEY and CLERK_SECRET_KEY; vars CLERK_API_URL, CLERK_MACHINE_ID,
 //! optional CLERK_CACHE_TTL_MS and DEMO_ROUTES. The guard's verifier (client, parsed keys, caches) is built once
 //! per isolate for these values by `verify_request`.
+//!
+//! The broker is the npm package's `M2MTokenBroker` Durable Object class, deployed as a small JS Worker of its own
+//! (worker-example/broker) and bound here by `script_name` (wrangler.toml): a Rust Worker uses it through
+//! `TokenSource::with_broker(JsValue::from(env.durable_object("M2M_TOKENS")?))`.
 
 use clerk_m2m_edge::{
-    verification_cache_stats, verifier_for, verify_request, Config, CreateTokenParams, Error as ClerkError,
-    GuardSettings, Nullable, Outcome, Rejection, RevokeTokenParams, TokenFormat,
+    verification_cache_stats, verifier_for, verify_request, Client, Config, CreateTokenParams, Error as ClerkError,
+    GuardSettings, NoStore, Nullable, Outcome, Rejection, RevokeTokenParams, TokenFormat, TokenSource,
 };
 use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use worker::wasm_bindgen::JsValue;
 use worker::{event, Context, Env, Headers, Method, Request, Response, Result};
 
 /// A binding's text, when it is set and not empty.
@@ -148,6 +158,60 @@ async fn demo_routes(req: &Request, env: &Env) -> Result<Response> {
     Ok(Response::from_json(&serde_json::json!({ "error": "not_found" }))?.with_status(404))
 }
 
+thread_local! {
+    /// This isolate's token source for outgoing calls: built on first use, kept for the isolate's life.
+    static SOURCE: RefCell<Option<Rc<TokenSource>>> = const { RefCell::new(None) };
+}
+
+/// The isolate's token source: JWTs of 10 minutes, from the broker when the M2M_TOKENS binding is there.
+fn outgoing_source(env: &Env) -> std::result::Result<Rc<TokenSource>, ClerkError> {
+    if let Some(source) = SOURCE.with(|s| s.borrow().clone()) {
+        return Ok(source);
+    }
+    let client = Rc::new(Client::new(config(env))?);
+    let params = CreateTokenParams {
+        token_format: Some(TokenFormat::Jwt),
+        seconds_until_expiration: Nullable::Value(600.0),
+        ..CreateTokenParams::default()
+    };
+    let mut source = TokenSource::new(client, params, None, None::<NoStore>)?;
+    if let Ok(namespace) = env.durable_object("M2M_TOKENS") {
+        source = source.with_broker(JsValue::from(namespace))?;
+    }
+    let source = Rc::new(source);
+    SOURCE.with(|s| *s.borrow_mut() = Some(source.clone()));
+    Ok(source)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutgoingToken {
+    token: String,
+    mints: u64,
+    broker_answers: u64,
+    broker_fallbacks: u64,
+}
+
+async fn outgoing_token(env: &Env) -> Result<Response> {
+    let source = match outgoing_source(env) {
+        Ok(source) => source,
+        Err(error) => return error_response(&error),
+    };
+    match source.get_token().await {
+        Ok(token) => {
+            let token = token.expose();
+            let stats = source.stats();
+            Response::from_json(&OutgoingToken {
+                token: format!("{}…{}", &token[..3], &token[token.len().saturating_sub(8)..]),
+                mints: stats.mints,
+                broker_answers: stats.broker_answers,
+                broker_fallbacks: stats.broker_fallbacks,
+            })
+        }
+        Err(error) => error_response(&error),
+    }
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
@@ -160,6 +224,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let demo = binding(&env, "DEMO_ROUTES").as_deref() == Some("true");
     if demo && req.method() == Method::Post && path.starts_with("/tokens") {
         return demo_routes(&req, &env).await;
+    }
+    if demo && req.method() == Method::Get && path == "/outgoing-token" {
+        return outgoing_token(&env).await;
     }
     Ok(Response::from_json(&serde_json::json!({ "error": "not_found" }))?.with_status(404))
 }
