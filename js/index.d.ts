@@ -186,6 +186,28 @@ export interface TokenSourceOptions extends CreateTokenOptions {
    * share tokens. `false`: every mint creates a token. Needs `secondsUntilExpiration`; never for JWTs.
    */
   pool?: boolean;
+  /**
+   * The fleet's token broker: the Durable Object namespace binding of the package's `M2MTokenBroker` class
+   * (`clerk-m2m-edge/durable-object`). The source asks it for a token before minting; when it cannot answer within
+   * the client's `timeoutMs`, the source mints for itself (counted in `stats().brokerFallbacks`).
+   */
+  broker?: M2MTokenBrokerNamespace;
+}
+
+/** A Durable Object namespace binding (`env.M2M_TOKENS`), as the token source uses it. */
+export interface M2MTokenBrokerNamespace {
+  idFromName(name: string): unknown;
+  get(id: any): { fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> };
+}
+
+/** What a token source did in this isolate. */
+export interface TokenSourceStats {
+  /** Calls to Clerk's create endpoint (each creates a token, or gets a pooled one back). */
+  mints: number;
+  /** Tokens the broker handed over. */
+  brokerAnswers: number;
+  /** Asks to the broker that brought no usable token, each followed by a mint of the source's own. */
+  brokerFallbacks: number;
 }
 
 /** Mints machine tokens for outgoing calls and keeps them (one mint per token lifetime in steady state). */
@@ -205,6 +227,8 @@ export declare class TokenSource {
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** Forgets the current token: the next call mints. */
   invalidate(): void;
+  /** What this source did in this isolate: mints, the broker's answers and the fallbacks when it had none. */
+  stats(): TokenSourceStats;
   /** Releases the wasm memory of this source now (optional). */
   free(): void;
 }

@@ -1,5 +1,6 @@
 // Type-checked with `tsc --noEmit` inside the consumer project that installed the packed package:
 // the public types are precise (no `any`), and misuse is a compile error.
+import { M2MTokenBroker } from 'clerk-m2m-edge/durable-object';
 import {
   ClerkM2M,
   ClerkM2MError,
@@ -99,6 +100,14 @@ export async function story(): Promise<void> {
   const viaBinding = m2m.tokenSource({ fetcher: { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) } });
   await viaBinding.fetch(new URL('https://billing.internal/api'));
   m2m.tokenSource({ fetcher: fetch });
+  const namespace = { idFromName: (name: string) => name, get: (id: unknown) => ({ fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) }) };
+  const brokered = m2m.tokenSource({ broker: namespace, tokenFormat: 'jwt' });
+  const sourceStats: { mints: number; brokerAnswers: number; brokerFallbacks: number } = brokered.stats();
+  void sourceStats;
+  const brokerClass: { prototype: { fetch(request: Request): Promise<Response>; alarm(): Promise<void> } } = M2MTokenBroker;
+  void brokerClass;
+  // @ts-expect-error a broker is a Durable Object namespace binding, not its name
+  m2m.tokenSource({ broker: 'M2M_TOKENS' });
   source.invalidate();
   void [bearer, called];
   // @ts-expect-error refreshBeforeSeconds is a number
