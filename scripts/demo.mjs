@@ -2,13 +2,16 @@
 // real HTTP calls — mint, call the guarded route, call without a token, revoke, call again — printing every
 // request and response. Then the caller's side: worker-example/caller calls the API through a service binding
 // with a token source — three calls on one mint, the token revoked, the API's 401, one re-mint, 200 — printing
-// the number of mints. Against the embedded Clerk stand-in by default; with CLERK_API_URL, CLERK_MACHINE_SECRET_KEY
+// the number of mints. Then a fleet: 8 isolates of one caller Worker, 200 concurrent cold requests for a JWT, each
+// isolate minting for itself, then all asking the fleet's broker (M2MTokenBroker) — printing the mints of each.
+// Against the embedded Clerk stand-in by default; with CLERK_API_URL, CLERK_MACHINE_SECRET_KEY
 // and CLERK_MACHINE_ID (the guarded API's machine: the guard requires it) — optionally CLERK_SECRET_KEY, and for the
 // caller CLERK_CALLER_MACHINE_SECRET_KEY and CLERK_CALLER_MACHINE_ID, else the same machine — against that Clerk.
 import { fileURLToPath } from 'node:url';
 import { ClerkM2M } from '../pkg/node.js';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
 import { startHost } from '../tests/runtimes/run-host.mjs';
+import { startFleet } from '../tests/runtimes/fleet.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CACHE_TTL_MS = 1000;
@@ -89,6 +92,8 @@ try {
   console.log('The API: minted, guarded, refused, revoked, refused.\n');
   await worker.stop();
   await callerSide();
+  await pair.stop();
+  await fleetSide();
   console.log(failed ? 'Demo finished with unexpected answers.' : 'Done.');
 } catch (err) {
   failed = true;
@@ -137,5 +142,36 @@ async function callerSide() {
   expect(again.body.status === 200, 'the re-minted token was refused');
   expect((await mints()) === 2 || !standIn, 'the revoke should cost exactly one re-mint');
   console.log('The caller: one mint for three calls, revoked, 401, one re-mint, 200.\n');
+}
+/** A fleet of 8 isolates of one caller, 200 concurrent cold requests for a JWT: without a broker, then with one. */
+async function fleetSide() {
+  const isolates = 8;
+  const requests = 200;
+  const started = Date.now();
+  const owner = new ClerkM2M({ machineSecretKey: callerKeys.secretKey, apiUrl: env.CLERK_API_URL });
+  const minted = async () =>
+    standIn
+      ? (await standIn.requests()).filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length
+      : (await owner.list({ subject: callerKeys.id, limit: 100 })).data.filter((t) => t.createdAt >= started).length;
+  const bindings = { CLERK_API_URL: env.CLERK_API_URL, CLERK_MACHINE_SECRET_KEY: callerKeys.secretKey, FORMAT: 'jwt', RUN: String(started) };
+  console.log(`${++step}. A fleet: ${isolates} isolates of one caller Worker, ${requests} concurrent cold requests, each needing a JWT`);
+  // Against real Clerk the baseline would create a token per request or so: shown against the stand-in only.
+  for (const broker of standIn ? [false, true] : [true]) {
+    await standIn?.clearRequests();
+    const before = await minted();
+    const fleet = await startFleet({ isolates, broker, bindings, project: `${root}worker-example` });
+    try {
+      const answers = await fleet.round(requests);
+      const ok = answers.filter((a) => a.status === 200);
+      const tokens = new Set(ok.map((a) => a.token)).size;
+      const mints = (await minted()) - before;
+      console.log(`   ${broker ? 'with the broker (M2MTokenBroker, one Durable Object for the fleet)' : 'each isolate minting for itself'}: `
+        + `${ok.length}/${requests} requests served, ${mints} mint${mints === 1 ? '' : 's'} at Clerk, ${tokens} distinct token${tokens === 1 ? '' : 's'}`);
+      if (broker) expect(mints === 1 && ok.length === requests, 'the broker should mint once for the whole fleet');
+    } finally {
+      await fleet.dispose();
+    }
+  }
+  console.log('\nThe fleet: one mint for every isolate, through the broker.\n');
 }
 process.exit(failed ? 1 : 0);

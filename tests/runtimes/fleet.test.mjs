@@ -11,68 +11,31 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Miniflare } from 'miniflare';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
-import { inlineWorker } from './inline-worker.mjs';
+import { startFleet } from './fleet.mjs';
 import { isMint, takeCount } from './scenario.mjs';
 
 const ISOLATES = 8;
 const REQUESTS = 200;
 
-const caller = `
-import { ClerkM2M } from 'clerk-m2m-edge';
-let source;
-export default {
-  async fetch(request, env) {
-    source ??= ClerkM2M.fromEnv(env).tokenSource({
-      secondsUntilExpiration: Number(env.LIFETIME), refreshBeforeSeconds: env.MARGIN ? Number(env.MARGIN) : undefined,
-      tokenFormat: env.FORMAT, pool: env.POOL !== 'false', claims: { fleet: env.RUN },
-      broker: env.USE_BROKER === 'true' ? env.M2M_TOKENS : undefined,
-    });
-    try {
-      const token = await source.getToken();
-      return Response.json({ token: token.slice(0, 3) + '…' + token.slice(-8), stats: source.stats() });
-    } catch (error) {
-      return Response.json({ error: error.code }, { status: 503 });
-    }
-  },
-};`;
-
-const brokerWorker = `
-export { M2MTokenBroker } from 'clerk-m2m-edge/durable-object';
-export default { fetch: () => new Response('the token broker answers its Durable Object stubs only', { status: 404 }) };`;
-
-/** `ISOLATES` Workers of one caller script (and, with `broker`, the broker's Worker they all bind). */
-async function startFleet(standIn, bindings, { broker = false, persist } = {}) {
-  const script = await inlineWorker(caller, 'fleet-caller'); // one script: each Worker is an isolate of its own
-  const workers = Array.from({ length: ISOLATES }, (_, i) => ({
-    name: `caller-${i}`,
-    ...script,
-    compatibilityDate: '2026-04-01',
-    bindings: {
-      CLERK_API_URL: standIn.url, CLERK_MACHINE_SECRET_KEY: standIn.machine('gateway').secretKey, LIFETIME: '600',
-      USE_BROKER: String(broker), ...bindings,
-    },
-    durableObjects: broker ? { M2M_TOKENS: { className: 'M2MTokenBroker', scriptName: 'broker' } } : {},
-  }));
-  if (broker) {
-    workers.push({ name: 'broker', ...(await inlineWorker(brokerWorker, 'fleet-broker')), compatibilityDate: '2026-04-01', durableObjects: { M2M_TOKENS: 'M2MTokenBroker' } });
-  }
-  const mf = new Miniflare({ workers, cf: false, durableObjectsPersist: persist ?? false });
-  const stubs = await Promise.all(Array.from({ length: ISOLATES }, (_, i) => mf.getWorker(`caller-${i}`)));
+/** A fleet of `ISOLATES` callers against the stand-in; `round()` also counts what Clerk saw meanwhile. */
+async function startCountedFleet(standIn, bindings, { broker = false, persist } = {}) {
+  const fleet = await startFleet({
+    isolates: ISOLATES, broker, persist,
+    bindings: { CLERK_API_URL: standIn.url, CLERK_MACHINE_SECRET_KEY: standIn.machine('gateway').secretKey, ...bindings },
+  });
   return {
     /** `REQUESTS` concurrent requests across the isolates: the distinct answers, and what Clerk saw meanwhile. */
     async round() {
       const before = await createdSoFar(standIn);
-      const answers = await Promise.all(Array.from({ length: REQUESTS }, (_, i) =>
-        stubs[i % ISOLATES].fetch('http://caller/').then(async (res) => ({ status: res.status, ...(await res.json()) }))));
+      const answers = await fleet.round(REQUESTS);
       const mints = await takeCount(standIn, isMint);
       const created = (await createdSoFar(standIn)) - before;
       const distinct = [...new Set(answers.map((a) => (a.status === 200 ? a.token : `${a.status} ${a.error}`)))];
       const fallbacks = answers.reduce((n, a) => Math.max(n, a.stats?.brokerFallbacks ?? 0), 0);
       return { distinct, mints, created, fallbacks };
     },
-    dispose: () => mf.dispose(),
+    dispose: fleet.dispose,
   };
 }
 
@@ -82,7 +45,7 @@ async function createdSoFar(standIn) {
 
 /** One cold round of a fresh fleet. */
 async function coldRound(standIn, bindings, options) {
-  const fleet = await startFleet(standIn, bindings, options);
+  const fleet = await startCountedFleet(standIn, bindings, options);
   try {
     await standIn.clearRequests();
     return await fleet.round();
@@ -119,7 +82,7 @@ test('workerd fleet with the broker: one more mint after the margin, none after 
   const persist = mkdtempSync(join(tmpdir(), 'clerk-m2m-broker-'));
   // 12 s tokens, a 4 s margin: callers refresh at 8 s; the broker mints the successor 2 s before (its alarm).
   const bindings = { RUN: 'timeline', FORMAT: 'jwt', LIFETIME: '12', MARGIN: '4' };
-  let fleet = await startFleet(standIn, bindings, { broker: true, persist });
+  let fleet = await startCountedFleet(standIn, bindings, { broker: true, persist });
   try {
     await standIn.clearRequests();
     const first = await fleet.round();
@@ -143,7 +106,7 @@ test('workerd fleet with the broker: one more mint after the margin, none after 
     const [secondToken] = settled.distinct;
 
     await fleet.dispose(); // the broker restarts; its storage stays
-    fleet = await startFleet(standIn, bindings, { broker: true, persist });
+    fleet = await startCountedFleet(standIn, bindings, { broker: true, persist });
     const restarted = await fleet.round();
     assert.equal(restarted.mints, 0, 'a restarted broker serves the token in its storage: no mint');
     assert.deepEqual(restarted.distinct, [secondToken]);
