@@ -66,6 +66,7 @@ test-runtimes: test-js worker-deps rust-worker
 # Side-by-side benchmarks against @clerk/backend (not part of `make test`); writes BENCHMARKS.md.
 bench: pkg worker-deps
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	node bench/fleet.mjs
 	node --expose-gc bench/run.mjs $(BENCH_ARGS)
 	node bench/store-vs-jwt.mjs
 

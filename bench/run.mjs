@@ -3,7 +3,7 @@
 // medians and the ratio ours/theirs (below 1: we are smaller or faster). Writes BENCHMARKS.md and
 // bench/ratios.svg. Not part of `make test`: targets live here, never in timed tests.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -310,6 +310,8 @@ const lines = [
   '',
   'Floors: a bare `fetch` of the same verify endpoint (opaque); a bare `crypto.subtle.verify` with an imported key (JWT).',
   '',
+  // The fleet's bill, measured in workerd and modelled (bench/fleet.mjs, run before this script by `make bench`).
+  ...(existsSync(join(root, 'bench/fleet.md')) ? [readFileSync(join(root, 'bench/fleet.md'), 'utf8'), ''] : []),
   // The optimisation log and the blockers are written by hand (bench/history.md), next to the figures they explain.
   readFileSync(join(root, 'bench/history.md'), 'utf8'),
 ];

@@ -13,13 +13,18 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * The caller: a token source from the bindings — LIFETIME, MARGIN, FORMAT ('jwt' or 'opaque'), POOL ('false' turns
  * Clerk's pooling off), RUN (a claim, so that runs do not share Clerk's pool), USE_BROKER, STORE ('kv' or 'cache':
- * a cacheStore) — and `GET /` → `{ token, stats }`, or 503 `{ error }`.
+ * a cacheStore), MODE ('per-request': a createToken per request instead) — and `GET /` → `{ token, stats }`, or
+ * 503 `{ error }`.
  */
 const caller = `
 import { ClerkM2M, kvCacheStore, cacheApiStore } from 'clerk-m2m-edge';
 let source;
 export default {
   async fetch(request, env, ctx) {
+    if (env.MODE === 'per-request') { // what a handler calling createToken per request costs (no source)
+      const created = await ClerkM2M.fromEnv(env).createToken({ tokenFormat: env.FORMAT, secondsUntilExpiration: Number(env.LIFETIME) });
+      return Response.json({ token: created.token.slice(0, 3) + '…' + created.token.slice(-8), stats: null });
+    }
     source ??= ClerkM2M.fromEnv(env).tokenSource({
       secondsUntilExpiration: Number(env.LIFETIME), refreshBeforeSeconds: env.MARGIN ? Number(env.MARGIN) : undefined,
       tokenFormat: env.FORMAT, pool: env.POOL !== 'false', claims: { fleet: env.RUN },
@@ -38,8 +43,8 @@ export default {
 /**
  * Starts `isolates` callers with `bindings` (CLERK_API_URL, CLERK_MACHINE_SECRET_KEY and the caller's own, over
  * LIFETIME 600), from `project` (a folder whose node_modules holds the package; default: the tests' consumer).
- * `{ round(requests), dispose() }`: `round` sends `requests` concurrent requests spread across the isolates and
- * answers their `{ status, token?, error?, stats? }`.
+ * `{ round(requests, first, count), dispose() }`: `round` sends `requests` concurrent requests spread across
+ * `count` isolates from the `first` (default: all) and answers their `{ status, token?, error?, stats? }`.
  */
 export async function startFleet({ isolates = 8, bindings, broker = false, persist, project } = {}) {
   const script = await inlineWorker(caller, 'fleet-caller', project); // one script: each Worker is an isolate
@@ -61,8 +66,8 @@ export async function startFleet({ isolates = 8, bindings, broker = false, persi
   const mf = new Miniflare({ workers, cf: false, durableObjectsPersist: persist ?? false });
   const stubs = await Promise.all(Array.from({ length: isolates }, (_, i) => mf.getWorker(`caller-${i}`)));
   return {
-    round: (requests) => Promise.all(Array.from({ length: requests }, (_, i) =>
-      stubs[i % isolates].fetch('http://caller/').then(async (res) => ({ status: res.status, ...(await res.json()) })))),
+    round: (requests, first = 0, count = isolates) => Promise.all(Array.from({ length: requests }, (_, i) =>
+      stubs[first + (i % count)].fetch('http://caller/').then(async (res) => ({ status: res.status, ...(await res.json()) })))),
     dispose: () => mf.dispose(),
   };
 }
