@@ -63,9 +63,10 @@ test-types: test-js
 test-runtimes: test-js worker-deps rust-worker
 	node --test --test-reporter=spec tests/runtimes/*.test.mjs
 
-# Side-by-side benchmarks against @clerk/backend (not part of `make test`); writes BENCHMARKS.md.
+# Side-by-side benchmarks against @clerk/backend, workerd first (not part of `make test`); writes BENCHMARKS.md.
 bench: pkg worker-deps
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	node bench/workerd.mjs $(BENCH_ARGS)
 	node bench/fleet.mjs
 	node --expose-gc bench/run.mjs $(BENCH_ARGS)
 	node bench/store-vs-jwt.mjs

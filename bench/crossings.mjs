@@ -19,7 +19,7 @@ const count = `const __count = (name) => globalThis.__crossings?.set(name, (glob
 glue = glue.replace(/\n    return \{\n        __proto__: null,\n        "\.\/clerk_m2m_edge_bg\.js": import0,/, (found) =>
   `\n    for (const [k, f] of Object.entries(import0)) if (typeof f === 'function') import0[k] = function (...a) { __count('wasm→JS ' + k.replace(/^__wbg_|_[0-9a-f]{16}$/g, '')); return f.apply(this, a); };${found}`);
 // JS → wasm: every export the glue calls.
-glue = glue.replace(/\bwasm = instance\.exports;/, `wasm = new Proxy(instance.exports, { get(t, k) { const v = t[k]; return typeof v === 'function' ? (...a) => { __count('JS→wasm ' + String(k)); return v(...a); } : v; } });`);
+glue = glue.replace(/\bwasm = instance\.exports;/, `wasm = Object.fromEntries(Object.entries(instance.exports).map(([k, v]) => [k, typeof v === 'function' ? (...a) => { __count('JS→wasm ' + k); return v(...a); } : v]));`);
 if (!glue.includes("__count('JS→wasm") || !glue.includes("__count('wasm→JS")) throw new Error('the glue changed shape: update bench/crossings.mjs');
 writeFileSync(gluePath, count + glue);
 

@@ -300,6 +300,11 @@ const lines = [
   `Measured side by side in one run by \`make bench\` (\`node --expose-gc bench/run.mjs\`) on ${new Date().toISOString().slice(0, 10)}.`,
   `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}; Node ${process.version}.`,
   `Versions: clerk-m2m-edge ${version} (wasm-bindgen ${wbVersion}), @clerk/backend ${theirsVersion}. Clerk: the local stand-in on 127.0.0.1.`,
+  '',
+  // Where our users run first: workerd (bench/workerd.mjs, run before this script by `make bench`).
+  ...(existsSync(join(root, 'bench/workerd.md')) ? [readFileSync(join(root, 'bench/workerd.md'), 'utf8'), ''] : []),
+  '## In Node (second)',
+  '',
   `Method: each timing alternates ours and theirs over ${ROUNDS} rounds (${SEQ} calls per round; cold starts: ${quick ? 4 : 41} fresh processes each); figures are medians; ratio = ours / theirs (below 1 is better for us).`,
   '',
   '![ratios](bench/ratios.svg)',

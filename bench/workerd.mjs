@@ -36,23 +36,27 @@ const median = (xs) => {
 const out = join(root, 'bench/.workerd');
 mkdirSync(out, { recursive: true });
 const wasmExternal = { name: 'wasm', setup(b) { b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })); } };
-const ourPackage = { name: 'ours', setup(b) { b.onResolve({ filter: /^clerk-m2m-edge$/ }, () => ({ path: join(root, 'pkg/workerd.js') })); } };
-async function bundle(name, define = {}) {
+const ourPackage = (dir) => ({ name: 'ours', setup(b) { b.onResolve({ filter: /^clerk-m2m-edge$/ }, () => ({ path: join(dir, 'workerd.js') })); } });
+async function bundle(name, { define = {}, dir = join(root, 'pkg'), as = name } = {}) {
   const built = await esbuild.build({
     entryPoints: [join(root, `bench/workerd/${name}.js`)], bundle: true, minify: true, format: 'esm', write: false,
-    platform: 'browser', conditions: ['workerd', 'worker', 'browser'], plugins: [wasmExternal, ourPackage], define,
+    platform: 'browser', conditions: ['workerd', 'worker', 'browser'], plugins: [wasmExternal, ourPackage(dir)], define,
     nodePaths: [join(root, 'bench/node_modules')], logLevel: 'error',
   });
-  const modules = [{ type: 'ESModule', path: join(out, `${name}.mjs`), contents: Buffer.from(built.outputFiles[0].contents) }];
+  const modules = [{ type: 'ESModule', path: join(out, as, `${name}.mjs`), contents: Buffer.from(built.outputFiles[0].contents) }];
   if (name === 'ours') {
-    modules.push({ type: 'CompiledWasm', path: join(out, 'clerk_m2m_edge_bg.wasm'), contents: readFileSync(join(root, 'pkg/clerk_m2m_edge_bg.wasm')) });
+    modules.push({ type: 'CompiledWasm', path: join(out, as, 'clerk_m2m_edge_bg.wasm'), contents: readFileSync(join(dir, 'clerk_m2m_edge_bg.wasm')) });
   }
-  return modules;
+  return { modules, modulesRoot: join(out, as) };
 }
+// `--lever DIR`: a second build of the package (another pkg/ directory, e.g. before or after a change) measured in
+// the same rounds as `lever`, so that a lever's before/after is read in one run (BENCHMARKS.md's lever log).
+const leverDir = process.argv.includes('--lever') ? process.argv[process.argv.indexOf('--lever') + 1] : undefined;
 const workers = {
   ours: await bundle('ours'),
-  theirs: await bundle('theirs', { 'process.env.NODE_ENV': '"production"' }),
-  noop: await bundle('floors'),
+  theirs: await bundle('theirs', { define: { 'process.env.NODE_ENV': '"production"' } }),
+  noop: await bundle('floors', { as: 'noop' }),
+  ...(leverDir ? { lever: await bundle('ours', { dir: leverDir, as: 'lever' }) } : {}),
 };
 
 // ---------- the stand-in, tokens, bindings ----------
@@ -88,7 +92,7 @@ const cpuUs = (pid) => readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
 async function start(name) {
   const before = new Set(workerdPids());
   const t0 = performance.now();
-  const mf = new Miniflare({ modules: workers[name], modulesRoot: out, compatibilityDate: '2026-04-01', bindings, cf: false });
+  const mf = new Miniflare({ ...workers[name], compatibilityDate: '2026-04-01', bindings, cf: false });
   await mf.ready;
   const readyMs = performance.now() - t0;
   const [pid] = workerdPids().filter((p) => !before.has(p));
@@ -127,7 +131,8 @@ async function batch(w, path, n = BATCH) {
 const samples = {};
 const add = (figure, who, value) => ((samples[figure] ??= {})[who] ??= []).push(value);
 for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 ? ['theirs', 'ours', 'noop'] : ['noop', 'ours', 'theirs'];
+  const names = Object.keys(workers);
+  const order = r % 2 ? [...names].reverse() : names;
   for (const who of order) {
     const first = who === 'noop' ? '/' : '/construct';
     // Isolate ready, and a first request that only constructs the client.
@@ -213,5 +218,16 @@ const lines = [
   'the JWT\'s signature with the key imported once.',
   '',
 ];
-writeFileSync(join(root, 'bench/workerd.md'), lines.join('\n'));
-console.log('\nwrote bench/workerd.md');
+if (leverDir) {
+  // The lever's figures against ours, same run: below 1, the lever build is cheaper.
+  console.log(`\nlever (${leverDir}) / ours, same run:`);
+  for (const figure of ['ready-cpu', 'construct-cpu', 'first-verify-cpu', 'verify-warm', 'verify-steady', 'jwt-warm', 'jwt-steady', 'guard-warm', 'guard-steady']) {
+    const base = figure.startsWith('ready') ? readyNoop : figure.includes('warm') ? noopWarm : figure.includes('steady') ? noopSteady : firstNoop;
+    const a = m(figure, 'ours') - base;
+    const b = m(figure, 'lever') - base;
+    console.log(`  ${figure}: ours ${a.toFixed(0)} µs, lever ${b.toFixed(0)} µs, lever/ours ${(b / a).toFixed(3)}`);
+  }
+} else {
+  writeFileSync(join(root, 'bench/workerd.md'), lines.join('\n'));
+}
+if (!leverDir) console.log('\nwrote bench/workerd.md');

@@ -233,16 +233,19 @@ pub(crate) struct SourceOptions {
     pub pool: Option<bool>,
 }
 
-/// The token source's `fetcher` option: a function, or an object with `fetch()` (a Workers service binding),
-/// as a function with `this` bound; `None` when absent.
-pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
+/// The option `name` of `options` as given; `None` when the options or the option are absent (`undefined`, `null`).
+fn present(options: &JsValue, name: &str) -> Result<Option<JsValue>, Error> {
     if is_absent(options) {
         return Ok(None);
     }
-    let value = Reflect::get(options, &JsValue::from_str("fetcher")).map_err(|_| invalid("fetcher"))?;
-    if is_absent(&value) {
-        return Ok(None);
-    }
+    let value = Reflect::get(options, &JsValue::from_str(name)).map_err(|_| invalid(name))?;
+    Ok((!is_absent(&value)).then_some(value))
+}
+
+/// The token source's `fetcher` option: a function, or an object with `fetch()` (a Workers service binding),
+/// as a function with `this` bound; `None` when absent.
+pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
+    let Some(value) = present(options, "fetcher")? else { return Ok(None) };
     if let Some(function) = value.dyn_ref::<Function>() {
         return Ok(Some(function.clone()));
     }
@@ -256,13 +259,7 @@ pub(crate) fn fetcher(options: &JsValue) -> Result<Option<Function>, Error> {
 /// The token source's `broker` option: a Durable Object namespace binding (an object with `idFromName()` and
 /// `get()`), as given; `None` when absent.
 pub(crate) fn broker(options: &JsValue) -> Result<Option<JsValue>, Error> {
-    if is_absent(options) {
-        return Ok(None);
-    }
-    let value = Reflect::get(options, &JsValue::from_str("broker")).map_err(|_| invalid("broker"))?;
-    if is_absent(&value) {
-        return Ok(None);
-    }
+    let Some(value) = present(options, "broker")? else { return Ok(None) };
     let method =
         |name: &str| value.is_object() && Reflect::get(&value, &JsValue::from_str(name)).is_ok_and(|f| f.is_function());
     if method("idFromName") && method("get") {
@@ -275,13 +272,7 @@ pub(crate) fn broker(options: &JsValue) -> Result<Option<JsValue>, Error> {
 /// The token source's `origins` option: an array of strings, read as given (`Destinations` checks each); `None`
 /// when absent.
 pub(crate) fn origins(options: &JsValue) -> Result<Option<Vec<String>>, Error> {
-    if is_absent(options) {
-        return Ok(None);
-    }
-    let value = Reflect::get(options, &JsValue::from_str("origins")).map_err(|_| invalid("origins"))?;
-    if is_absent(&value) {
-        return Ok(None);
-    }
+    let Some(value) = present(options, "origins")? else { return Ok(None) };
     if !Array::is_array(&value) {
         return Err(invalid("origins"));
     }

@@ -51,3 +51,28 @@ for (const [settings, compatibility] of [
     }
   });
 }
+
+// Bundled as is: every entry a Worker can import (the package, Hono's adapter, the broker) bundles for workerd with
+// no defines at all — nothing reads `process` — and runs. (@clerk/backend needs `process.env.NODE_ENV` defined.)
+test('workerd: the package bundles with no defines (no `process` in the bundle) and runs', async () => {
+  const source = `
+import { ClerkM2M, verifyRequest } from 'clerk-m2m-edge';
+import { m2mAuth } from 'clerk-m2m-edge/hono';
+export { M2MTokenBroker } from 'clerk-m2m-edge/durable-object';
+export default {
+  async fetch(request, env) {
+    const auth = await verifyRequest(request, { machineSecretKey: 'ak_bundled', allowAnyMachine: true });
+    return new Response(String(typeof ClerkM2M === 'function' && typeof m2mAuth === 'function' && auth.reason), { status: 200 });
+  },
+};`;
+  const worker = await inlineWorker(source, 'no-defines');
+  const text = worker.modules[0].contents.toString('utf8');
+  assert.ok(!/\bprocess\b/.test(text), 'nothing in the bundle names `process`');
+  const mf = new Miniflare({ ...worker, compatibilityDate: '2026-04-01', cf: false, durableObjects: { M2M_TOKENS: 'M2MTokenBroker' } });
+  try {
+    const res = await mf.dispatchFetch('http://x/');
+    assert.equal(await res.text(), 'token-missing', 'it ran: a request without a token is refused');
+  } finally {
+    await mf.dispose();
+  }
+});
