@@ -7,6 +7,9 @@
 import './workerd.js';
 import { __TokenBroker } from './clerk_m2m_edge.js';
 
+/** The shortest wait before an alarm. */
+const MIN_ALARM_DELAY_MS = 1_000;
+
 export class M2MTokenBroker {
   #storage;
   #broker;
@@ -41,11 +44,14 @@ export class M2MTokenBroker {
     await this.#schedule();
   }
 
-  /** Sets the alarm to the next successor's due time when that moved. */
+  /**
+   * Sets the alarm to the next successor's due time when that moved — never sooner than a second from now, so that
+   * an alarm that finds a mint already under way (or a due time already past) cannot fire in a loop.
+   */
   async #schedule() {
     const due = this.#broker.nextRefresh();
     if (due === undefined || due === this.#alarmAt) return;
     this.#alarmAt = due;
-    await this.#storage.setAlarm(Math.max(due, Date.now()));
+    await this.#storage.setAlarm(Math.max(due, Date.now() + MIN_ALARM_DELAY_MS));
   }
 }

@@ -509,10 +509,11 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     }
 
     /// When the successor of the token in hand is due ([`refresh_ahead_at`]; after a failed refresh, not before
-    /// its backoff); `None` with no token in hand or one that never expires.
+    /// its backoff); `None` with no token in hand, one that never expires, or one already dead (the next ask mints).
     pub(crate) fn refresh_ahead_due_ms(&self) -> Option<f64> {
+        let now = self.now();
         let state = self.state.borrow();
-        let held = state.held.as_ref()?;
+        let held = state.held.as_ref().filter(|h| h.timing.freshness(now) != Freshness::Dead)?;
         let at = refresh_ahead_at(held.timing, held.obtained_at_ms)?;
         Some(if state.failures > 0 { at.max(state.retry_at_ms) } else { at })
     }
@@ -915,6 +916,8 @@ mod tests {
         assert_eq!(s.refresh_ahead_due_ms(), Some(1_000_000.0 + 3_270_000.0 + 1_000.0), "after the 1 s backoff");
         block_on(s.refresh_ahead());
         assert_eq!(mints(&s), 2, "no retry before it");
+        advance(&s, HOUR_MS);
+        assert_eq!(s.refresh_ahead_due_ms(), None, "a dead token has no successor due: the next ask mints");
     }
 
     #[test]
