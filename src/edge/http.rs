@@ -1,21 +1,34 @@
-//! Clerk's transport: one attempt through the runtime's global `fetch` (web-sys types), bounded by a [`Deadline`]
-//! — an `AbortController` and a timer owned by the attempt, as reqwest's wasm client does — that also covers
-//! reading the body and aborts the request when the attempt's future is dropped. A redirect is never followed
-//! (it would carry the key elsewhere): a 3xx comes back as Clerk's answer, an error. Owns nothing else: no
-//! retries, no decoding. (The token source's outgoing requests are `edge::outgoing`'s.)
+//! Clerk's transport: one attempt through the runtime's global `fetch` (`js/clerk-fetch.js` sends it and reads the
+//! whole body in one call), bounded by a [`Deadline`] — an `AbortController` and a timer owned by the attempt, as
+//! reqwest's wasm client does — that also covers reading the body and aborts the request when the attempt's future
+//! is dropped. The request headers are built once per key and kept (`fetch` copies what it is given). A redirect
+//! is never followed (it would carry the key elsewhere): a 3xx comes back as Clerk's answer, an error. Owns nothing
+//! else: no retries, no decoding. (The token source's outgoing requests are `edge::outgoing`'s.)
 
 use crate::core::http::{HttpRequest, HttpResponse, Transport, TransportError, DECISIVE_HEADERS};
+use crate::core::secret::Secret;
 use js_sys::{Array, Function, Promise};
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestInit, RequestRedirect, Response};
+use web_sys::{AbortController, AbortSignal, Headers, Response};
+
+#[wasm_bindgen(module = "/js/clerk-fetch.js")]
+extern "C" {
+    /// `fetch(url, { method, headers, body, signal, redirect: 'manual' })` and its body's text: `[response, text]`.
+    #[wasm_bindgen(catch, js_name = clerkFetch)]
+    fn clerk_fetch(
+        url: &str,
+        method: &str,
+        headers: &Headers,
+        body: Option<&str>,
+        signal: &AbortSignal,
+    ) -> Result<Promise, JsValue>;
+}
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch`: every runtime has one (`window` exists only in browsers).
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
     /// `setTimeout(handler, ms, arg)`: `handler(arg)` after `ms`.
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout_with(handler: &Function, ms: i32, arg: &JsValue) -> JsValue;
@@ -37,6 +50,40 @@ thread_local! {
             Some(call.bind0(&abort))
         })
     };
+}
+
+/// How many keys keep their request headers (a client has one or two; per-call keys add theirs).
+const MAX_KEPT_HEADERS: usize = 8;
+
+thread_local! {
+    /// Clerk's request headers by key and by whether a body goes with them: `fetch` copies the headers it is
+    /// given, so one `Headers` serves every attempt with that key (issue 19: building them took a dozen crossings
+    /// and as many strings per attempt). Least recently built first.
+    static KEPT_HEADERS: RefCell<Vec<(Secret, bool, Headers)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The headers of `request`, built on first use for its key and body shape.
+fn headers_of(request: &HttpRequest) -> Result<Headers, JsValue> {
+    let with_body = request.body.is_some();
+    let kept = KEPT_HEADERS.with(|kept| {
+        let kept = kept.borrow();
+        kept.iter().find(|(key, body, _)| *body == with_body && *key == request.authorization).map(|e| e.2.clone())
+    });
+    if let Some(headers) = kept {
+        return Ok(headers);
+    }
+    let headers = Headers::new()?;
+    for (name, value) in request.headers() {
+        headers.set(name, value)?;
+    }
+    KEPT_HEADERS.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.len() >= MAX_KEPT_HEADERS {
+            kept.remove(0);
+        }
+        kept.push((request.authorization.clone(), with_body, headers.clone()));
+    });
+    Ok(headers)
 }
 
 /// Sends requests with the runtime's global `fetch` (Workers, Node, Deno, Bun, edge runtimes).
@@ -93,20 +140,12 @@ fn read_headers(headers: &Headers, all: bool) -> Vec<(String, String)> {
 }
 
 async fn attempt(request: &HttpRequest, deadline: &Deadline) -> Result<HttpResponse, JsValue> {
-    let headers = Headers::new()?;
-    for (name, value) in request.headers() {
-        headers.set(name, value)?;
-    }
-    let init = RequestInit::new();
-    init.set_method(request.method.as_str());
-    init.set_headers(&headers);
-    init.set_signal(Some(&deadline.controller.signal()));
-    init.set_redirect(RequestRedirect::Manual);
-    if let Some(body) = &request.body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    let response: Response = JsFuture::from(global_fetch(&request.url, &init)?).await?.unchecked_into();
-    let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+    let headers = headers_of(request)?;
+    let signal = deadline.controller.signal();
+    let sent = clerk_fetch(&request.url, request.method.as_str(), &headers, request.body.as_deref(), &signal)?;
+    let answer: Array = JsFuture::from(sent).await?.unchecked_into();
+    let response: Response = answer.get(0).unchecked_into();
+    let body = answer.get(1).as_string().unwrap_or_default();
     Ok(HttpResponse {
         status: response.status(),
         headers: read_headers(&response.headers(), request.all_headers),

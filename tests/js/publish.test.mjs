@@ -18,7 +18,7 @@ const slug = (heading) => heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, 
 test('the npm tarball holds the package, its README, LICENSE and CHANGELOG.md, and nothing else', () => {
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: pkgDir, encoding: 'utf8' }));
   const files = packed.files.map((f) => f.path).sort();
-  const own = /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|clerk_m2m_edge(_bg\.wasm|\.js|\.d\.ts|_bg\.wasm\.d\.ts)|(node|deno|workerd|edge-light|default|errors|kv|cache-api|hono|durable-object)\.js|(index|hono|durable-object)\.d\.ts|snippets\/clerk-m2m-edge-[0-9a-f]+\/js\/(auth|broker|errors|source|store)\.js)$/;
+  const own = /^(LICENSE|README\.md|CHANGELOG\.md|package\.json|clerk_m2m_edge(_bg\.wasm|\.js|\.d\.ts|_bg\.wasm\.d\.ts)|(node|deno|workerd|edge-light|default|errors|kv|cache-api|hono|durable-object)\.js|(index|hono|durable-object)\.d\.ts|snippets\/clerk-m2m-edge-[0-9a-f]+\/js\/(auth|broker|clerk-fetch|errors|source|store)\.js)$/;
   for (const required of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'clerk_m2m_edge_bg.wasm', 'workerd.js', 'durable-object.js', 'durable-object.d.ts']) {
     assert.ok(files.includes(required), `${required} is in the tarball`);
   }
@@ -63,7 +63,7 @@ test('the crate ships only itself: src, the JS its bindings read, README, LICENS
   for (const required of ['LICENSE', 'CHANGELOG.md', 'README.md', 'Cargo.toml', 'src/lib.rs', 'js/errors.js']) {
     assert.ok(listed.includes(required), `${required} is in the crate`);
   }
-  const allowed = /^(src\/.+\.rs|js\/(auth|broker|errors|source|store)\.js|README\.md|LICENSE|CHANGELOG\.md|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json)$/;
+  const allowed = /^(src\/.+\.rs|js\/(auth|broker|clerk-fetch|errors|source|store)\.js|README\.md|LICENSE|CHANGELOG\.md|Cargo\.toml|Cargo\.toml\.orig|Cargo\.lock|\.cargo_vcs_info\.json)$/;
   for (const file of listed) assert.match(file, allowed, `${file} belongs in the crate`);
   assert.ok(listed.length < 80, `${listed.length} files`);
   const manifest = readFileSync(join(root, 'Cargo.toml'), 'utf8');
