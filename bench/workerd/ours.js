@@ -1,28 +1,16 @@
-// `bench/workerd.mjs`'s Worker for clerk-m2m-edge: each route does one thing, with the client built on its first use
-// (module state, as a user's Worker keeps it).
+// `bench/workerd.mjs`'s Worker for clerk-m2m-edge (the routes are routes.js's).
 import { ClerkM2M, verifyRequest } from 'clerk-m2m-edge';
+import { routes } from './routes.js';
 
-let m2m;
 let jwtClient;
-const client = (env) => (m2m ??= new ClerkM2M({ machineSecretKey: env.KEY, apiUrl: env.API }));
 
-export default {
-  async fetch(request, env) {
-    switch (new URL(request.url).pathname) {
-      case '/construct':
-        client(env);
-        return new Response('ok');
-      case '/verify':
-        return new Response((await client(env).verify({ token: env.OPAQUE })).subject);
-      case '/jwt':
-        jwtClient ??= new ClerkM2M({ jwtKey: env.PEM });
-        return new Response((await jwtClient.verify({ token: env.JWT })).subject);
-      case '/guard': {
-        const auth = await verifyRequest(request, { machineSecretKey: env.KEY, apiUrl: env.API, machineId: env.MACHINE_ID });
-        return new Response(auth.isAuthenticated ? auth.subject : auth.reason, { status: auth.isAuthenticated ? 200 : 500 });
-      }
-      default:
-        return new Response('ok');
-    }
+export default routes({
+  construct: (env) => new ClerkM2M({ machineSecretKey: env.KEY, apiUrl: env.API }),
+  verify: async (m2m, env) => (await m2m.verify({ token: env.OPAQUE })).subject,
+  jwt: async (env) => (await (jwtClient ??= new ClerkM2M({ jwtKey: env.PEM })).verify({ token: env.JWT })).subject,
+  async guard(_m2m, request, env) {
+    const auth = await verifyRequest(request, { machineSecretKey: env.KEY, apiUrl: env.API, machineId: env.MACHINE_ID });
+    if (!auth.isAuthenticated) throw new Error(auth.reason);
+    return auth.subject;
   },
-};
+});
