@@ -16,9 +16,8 @@ export class M2MTokenBroker {
   /** The alarm time this object set last (undefined: none it knows of). */
   #alarmAt;
 
-  constructor(ctx, env) {
-    this.#storage = ctx.storage;
-    const storage = ctx.storage;
+  constructor(ctx) {
+    const storage = (this.#storage = ctx.storage);
     this.#broker = new __TokenBroker({
       cacheStore: { get: (key) => storage.get(key), put: (key, value) => storage.put(key, value) },
     });

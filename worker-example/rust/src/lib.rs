@@ -202,7 +202,11 @@ async fn outgoing_token(env: &Env) -> Result<Response> {
             let token = token.expose();
             let stats = source.stats();
             Response::from_json(&OutgoingToken {
-                token: format!("{}…{}", &token[..3], &token[token.len().saturating_sub(8)..]),
+                token: format!(
+                    "{}…{}",
+                    token.get(..3).unwrap_or_default(),
+                    token.get(token.len().saturating_sub(8)..).unwrap_or_default()
+                ),
                 mints: stats.mints,
                 broker_answers: stats.broker_answers,
                 broker_fallbacks: stats.broker_fallbacks,
