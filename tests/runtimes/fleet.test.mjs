@@ -104,6 +104,10 @@ test('workerd fleet with the broker: one more mint after the margin, none after 
     assert.notEqual(settled.distinct[0], firstToken, 'the successor');
     assert.ok(second.distinct.every((t) => t === firstToken || t === settled.distinct[0]), JSON.stringify(second));
     const [secondToken] = settled.distinct;
+    // The second token's times follow from when it was minted: its successor is due 6 s after, callers refresh
+    // 8 s after, it expires 12 s after. Clerk goes down now, well before the successor is due.
+    const minted = ahead.at;
+    await standIn.fault({ method: 'POST', path: '/m2m_tokens', status: 503, times: 100_000 });
 
     await fleet.dispose(); // the broker restarts; its storage stays
     fleet = await startCountedFleet(standIn, bindings, { broker: true, persist });
@@ -111,12 +115,10 @@ test('workerd fleet with the broker: one more mint after the margin, none after 
     assert.equal(restarted.mints, 0, 'a restarted broker serves the token in its storage: no mint');
     assert.deepEqual(restarted.distinct, [secondToken]);
 
-    // Clerk goes down before the successor of the second token is due (at 12 s; it expires at 18 s).
-    await standIn.fault({ method: 'POST', path: '/m2m_tokens', status: 503, times: 100_000 });
-    await sleep(start + 15_000 - Date.now());
+    await sleep(minted + 9_000 - Date.now());
     const down = await fleet.round(); // the isolates' tokens are inside their margin; the broker's refresh failed
     assert.deepEqual(down.distinct, [secondToken], 'Clerk down at refresh time: the held token, to every request');
-    await sleep(start + 20_000 - Date.now());
+    await sleep(minted + 13_500 - Date.now());
     const expired = await fleet.round();
     assert.ok(expired.distinct.every((a) => a.startsWith('503 ')), `never after it expired: ${expired.distinct}`);
 
