@@ -10,6 +10,7 @@ use crate::core::model::CreateTokenParams;
 use crate::edge::client::Client;
 use crate::edge::http::FetchTransport;
 use crate::edge::json::EdgeJson;
+use crate::edge::remembered::{remembered, Remembered};
 use crate::edge::store::SharedStore;
 use crate::edge::token_source::TokenSource;
 use std::cell::RefCell;
@@ -24,7 +25,7 @@ type BrokerSource<S> = TokenSource<FetchTransport, S>;
 pub(crate) struct Broker<S: SharedStore + Clone> {
     storage: S,
     /// By the ask's text without its give-up digest; least recently asked first.
-    sources: RefCell<Vec<(String, Rc<BrokerSource<S>>)>>,
+    sources: Remembered<String, Rc<BrokerSource<S>>>,
 }
 
 impl<S: SharedStore + Clone> Broker<S> {
@@ -61,26 +62,16 @@ impl<S: SharedStore + Clone> Broker<S> {
     /// The source for `ask`'s configuration, built (and validated) on its first ask.
     fn source_for(&self, ask: BrokerAsk) -> Result<Rc<BrokerSource<S>>, Error> {
         let id = ask.write::<EdgeJson>()?;
-        let mut sources = self.sources.borrow_mut();
-        if let Some(at) = sources.iter().position(|(known, _)| *known == id) {
-            let entry = sources.remove(at);
-            let source = entry.1.clone();
-            sources.push(entry);
-            return Ok(source);
-        }
-        let BrokerConfig { config, params, refresh_before_seconds, pool_min_remaining_s } = ask.into_config()?;
-        let client = Rc::new(Client::new(config)?);
-        let params = CreateTokenParams { min_remaining_ttl_seconds: pool_min_remaining_s, ..params };
-        let mut source =
-            TokenSource::with_sharing(client, params, refresh_before_seconds, Some(self.storage.clone()), true)?;
-        if pool_min_remaining_s.is_none() {
-            source = source.without_pooling();
-        }
-        let source = Rc::new(source);
-        if sources.len() >= MAX_SOURCES {
-            sources.remove(0);
-        }
-        sources.push((id, source.clone()));
-        Ok(source)
+        remembered(&self.sources, MAX_SOURCES, id, |_| {
+            let BrokerConfig { config, params, refresh_before_seconds, pool_min_remaining_s } = ask.into_config()?;
+            let client = Rc::new(Client::new(config)?);
+            let params = CreateTokenParams { min_remaining_ttl_seconds: pool_min_remaining_s, ..params };
+            let store = Some(self.storage.clone());
+            let mut source = TokenSource::with_sharing(client, params, refresh_before_seconds, store, true)?;
+            if pool_min_remaining_s.is_none() {
+                source = source.without_pooling();
+            }
+            Ok(Rc::new(source))
+        })
     }
 }

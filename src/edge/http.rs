@@ -7,6 +7,7 @@
 
 use crate::core::http::{HttpRequest, HttpResponse, Transport, TransportError, DECISIVE_HEADERS};
 use crate::core::secret::Secret;
+use crate::edge::remembered::{remembered, Remembered};
 use js_sys::{Array, Function, Promise};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -58,32 +59,22 @@ const MAX_KEPT_HEADERS: usize = 8;
 thread_local! {
     /// Clerk's request headers by key and by whether a body goes with them: `fetch` copies the headers it is
     /// given, so one `Headers` serves every attempt with that key (issue 19: building them took a dozen crossings
-    /// and as many strings per attempt). Least recently built first.
-    static KEPT_HEADERS: RefCell<Vec<(Secret, bool, Headers)>> = const { RefCell::new(Vec::new()) };
+    /// and as many strings per attempt).
+    static KEPT_HEADERS: Remembered<(Secret, bool), Headers> = const { RefCell::new(Vec::new()) };
 }
 
 /// The headers of `request`, built on first use for its key and body shape.
 fn headers_of(request: &HttpRequest) -> Result<Headers, JsValue> {
-    let with_body = request.body.is_some();
-    let kept = KEPT_HEADERS.with(|kept| {
-        let kept = kept.borrow();
-        kept.iter().find(|(key, body, _)| *body == with_body && *key == request.authorization).map(|e| e.2.clone())
-    });
-    if let Some(headers) = kept {
-        return Ok(headers);
-    }
-    let headers = Headers::new()?;
-    for (name, value) in request.headers() {
-        headers.set(name, value)?;
-    }
+    let key = (request.authorization.clone(), request.body.is_some());
     KEPT_HEADERS.with(|kept| {
-        let mut kept = kept.borrow_mut();
-        if kept.len() >= MAX_KEPT_HEADERS {
-            kept.remove(0);
-        }
-        kept.push((request.authorization.clone(), with_body, headers.clone()));
-    });
-    Ok(headers)
+        remembered(kept, MAX_KEPT_HEADERS, key, |_| {
+            let headers = Headers::new()?;
+            for (name, value) in request.headers() {
+                headers.set(name, value)?;
+            }
+            Ok(headers)
+        })
+    })
 }
 
 /// Sends requests with the runtime's global `fetch` (Workers, Node, Deno, Bun, edge runtimes).

@@ -11,6 +11,7 @@ use crate::core::guard::GuardSettings;
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
 use crate::edge::http::FetchTransport;
+use crate::edge::remembered::{remembered, Remembered};
 use crate::edge::store::{refused_entries, reset_refused, NoStore};
 use crate::edge::verifier::{GuardState, Verifier};
 use std::cell::RefCell;
@@ -103,39 +104,6 @@ pub fn verifier_for(config: Config, settings: GuardSettings) -> Result<Rc<EdgeVe
             Ok(Rc::new(Verifier::new(client, WebCrypto, isolate_state(), settings.clone())?))
         })
     })
-}
-
-/// What an isolate keeps by key (see [`remembered`]): `(key, value)` pairs, least recently used first.
-pub(crate) type Remembered<K, V> = RefCell<Vec<(K, V)>>;
-
-/// The value kept in `cache` for a key equal to `key` (found by comparison: no hashing on the request path), else
-/// `build(&key)`'s, kept; least recently used first, at most `bound` entries. For what an isolate builds once per
-/// configuration (verifiers, `fromEnv` clients).
-pub(crate) fn remembered<K: PartialEq, V: Clone, E>(
-    cache: &Remembered<K, V>,
-    bound: usize,
-    key: K,
-    build: impl FnOnce(&K) -> Result<V, E>,
-) -> Result<V, E> {
-    let found = {
-        let mut entries = cache.borrow_mut();
-        entries.iter().position(|(k, _)| *k == key).map(|i| {
-            let entry = entries.remove(i);
-            let value = entry.1.clone();
-            entries.push(entry);
-            value
-        })
-    };
-    if let Some(value) = found {
-        return Ok(value);
-    }
-    let value = build(&key)?;
-    let mut entries = cache.borrow_mut();
-    if entries.len() >= bound {
-        entries.remove(0);
-    }
-    entries.push((key, value.clone()));
-    Ok(value)
 }
 
 /// Verifies a request from its `Authorization` header value: a typed [`Outcome`], never an error for anything

@@ -13,6 +13,7 @@ pub(crate) mod isolate;
 pub(crate) mod json;
 pub(crate) mod outgoing;
 pub(crate) mod pause;
+pub(crate) mod remembered;
 pub(crate) mod store;
 pub(crate) mod token_source;
 pub(crate) mod verifier;

@@ -17,8 +17,9 @@ use crate::core::model::{CreateTokenParams, HttpInfo, ListTokensParams, RevokeTo
 use crate::core::options::OptionsOf;
 use crate::edge::client::Client;
 use crate::edge::crypto::WebCrypto;
-use crate::edge::isolate::{isolate_state, remembered, verifier_for, EdgeVerifier, Remembered};
+use crate::edge::isolate::{isolate_state, verifier_for, EdgeVerifier};
 use crate::edge::outgoing::Destinations;
+use crate::edge::remembered::{remembered, Remembered};
 use crate::edge::token_source::TokenSource;
 use crate::edge::verifier::Verifier;
 use js_sys::Promise;
