@@ -3,42 +3,20 @@
 // the client and verify one opaque token — and (2) 500 warm uncached opaque verifications. Prints the functions
 // with the most self time (JS by name, wasm by its index or name), grouped by where they live: our wasm, our JS
 // glue, the runtime. `node bench/profile.mjs [ours|theirs]` (after `make pkg` and bench's npm ci).
-import { readFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
-import { ClerkM2M } from '../pkg/node.js';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
+import { bindingsFor, bundle } from './workerd/setup.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const who = process.argv[2] ?? 'ours';
-const out = join(root, 'bench/.workerd');
-mkdirSync(out, { recursive: true });
-const wasmExternal = { name: 'wasm', setup(b) { b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })); } };
 // `--named DIR`: a package directory whose wasm keeps its name section (wasm-bindgen's output before wasm-opt), so
 // that wasm functions show by name.
 const named = process.argv.includes('--named') ? process.argv[process.argv.indexOf('--named') + 1] : undefined;
-const pkgDir = named ?? join(root, 'pkg');
-const ourPackage = { name: 'ours', setup(b) { b.onResolve({ filter: /^clerk-m2m-edge$/ }, () => ({ path: join(pkgDir, 'workerd.js') })); } };
-const built = await esbuild.build({
-  entryPoints: [join(root, `bench/workerd/${who}.js`)], bundle: true, format: 'esm', write: false, platform: 'browser',
-  conditions: ['workerd', 'worker', 'browser'], plugins: [wasmExternal, ourPackage], nodePaths: [join(root, 'bench/node_modules')],
-  define: who === 'theirs' ? { 'process.env.NODE_ENV': '"production"' } : {}, logLevel: 'error',
-});
-const modules = [{ type: 'ESModule', path: join(out, `profile-${who}.mjs`), contents: Buffer.from(built.outputFiles[0].contents) }];
-if (who === 'ours') modules.push({ type: 'CompiledWasm', path: join(out, 'clerk_m2m_edge_bg.wasm'), contents: readFileSync(join(pkgDir, 'clerk_m2m_edge_bg.wasm')) });
-
+const worker = await bundle(who, { ...(named ? { dir: named } : {}), as: `profile-${who}`, minify: false });
 const standIn = await startStandIn();
-const billing = standIn.machine('billing');
-const gateway = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
-const bindings = {
-  KEY: billing.secretKey, API: standIn.url, MACHINE_ID: billing.id, PEM: standIn.jwtPublicKeyPem,
-  OPAQUE: (await gateway.createToken({ secondsUntilExpiration: 3600 })).token, JWT: '', PK: 'pk_test_' + Buffer.from('clerk.example.com$').toString('base64'),
-};
+const bindings = await bindingsFor(standIn);
 const port = 9300 + Math.floor(Math.random() * 500);
-const mf = new Miniflare({ name: 'bench', modules, modulesRoot: out, compatibilityDate: '2026-04-01', bindings, cf: false, inspectorPort: port });
+const mf = new Miniflare({ name: 'bench', ...worker, compatibilityDate: '2026-04-01', bindings, cf: false, inspectorPort: port });
 await mf.ready;
 
 // The inspector: one WebSocket per Worker; commands by id.

@@ -14,13 +14,12 @@
 // - floors: a bare `fetch` of the verify endpoint and a bare `crypto.subtle.verify`.
 // Medians over ROUNDS rounds that alternate ours and theirs. Prints the table and writes bench/workerd.md, which
 // BENCHMARKS.md leads with.
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { ClerkM2M } from '../pkg/node.js';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
+import { bindingsFor, bundle } from './workerd/setup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -32,43 +31,18 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-// ---------- the Workers, bundled ----------
-const out = join(root, 'bench/.workerd');
-mkdirSync(out, { recursive: true });
-const wasmExternal = { name: 'wasm', setup(b) { b.onResolve({ filter: /\.wasm$/ }, (a) => ({ path: a.path, external: true })); } };
-const ourPackage = (dir) => ({ name: 'ours', setup(b) { b.onResolve({ filter: /^clerk-m2m-edge$/ }, () => ({ path: join(dir, 'workerd.js') })); } });
-async function bundle(name, { define = {}, dir = join(root, 'pkg'), as = name } = {}) {
-  const built = await esbuild.build({
-    entryPoints: [join(root, `bench/workerd/${name}.js`)], bundle: true, minify: true, format: 'esm', write: false,
-    platform: 'browser', conditions: ['workerd', 'worker', 'browser'], plugins: [wasmExternal, ourPackage(dir)], define,
-    nodePaths: [join(root, 'bench/node_modules')], logLevel: 'error',
-  });
-  const modules = [{ type: 'ESModule', path: join(out, as, `${name}.mjs`), contents: Buffer.from(built.outputFiles[0].contents) }];
-  if (name === 'ours') {
-    modules.push({ type: 'CompiledWasm', path: join(out, as, 'clerk_m2m_edge_bg.wasm'), contents: readFileSync(join(dir, 'clerk_m2m_edge_bg.wasm')) });
-  }
-  return { modules, modulesRoot: join(out, as) };
-}
+// ---------- the Workers, bundled; the stand-in and the bindings ----------
 // `--lever DIR`: a second build of the package (another pkg/ directory, e.g. before or after a change) measured in
 // the same rounds as `lever`, so that a lever's before/after is read in one run (BENCHMARKS.md's lever log).
 const leverDir = process.argv.includes('--lever') ? process.argv[process.argv.indexOf('--lever') + 1] : undefined;
 const workers = {
   ours: await bundle('ours'),
-  theirs: await bundle('theirs', { define: { 'process.env.NODE_ENV': '"production"' } }),
+  theirs: await bundle('theirs'),
   noop: await bundle('floors', { as: 'noop' }),
   ...(leverDir ? { lever: await bundle('ours', { dir: leverDir, as: 'lever' }) } : {}),
 };
-
-// ---------- the stand-in, tokens, bindings ----------
 const standIn = await startStandIn();
-const billing = standIn.machine('billing');
-const gateway = new ClerkM2M({ machineSecretKey: standIn.machine('gateway').secretKey, apiUrl: standIn.url });
-const bindings = {
-  KEY: billing.secretKey, API: standIn.url, MACHINE_ID: billing.id, PEM: standIn.jwtPublicKeyPem,
-  OPAQUE: (await gateway.createToken({ secondsUntilExpiration: 3600 })).token,
-  JWT: (await gateway.createToken({ tokenFormat: 'jwt', secondsUntilExpiration: 3600 })).token,
-  PK: 'pk_test_' + Buffer.from('clerk.example.com$').toString('base64'),
-};
+const bindings = await bindingsFor(standIn);
 
 // ---------- workerd processes and their CPU ----------
 /** The workerd processes alive now (Miniflare spawns one per instance). */
