@@ -104,17 +104,21 @@ try {
   await standIn?.stop();
 }
 
+/**
+ * The caller machine's mints so far: the stand-in's request log, or (real Clerk) the caller machine's tokens
+ * created since `started`, listed with `owner`.
+ */
+async function mintsSince(owner, started) {
+  if (standIn) return (await standIn.requests()).filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length;
+  if (!callerKeys.id) return 'unknown (set CLERK_CALLER_MACHINE_ID)';
+  return (await owner.list({ subject: callerKeys.id, limit: 100 })).data.filter((t) => t.createdAt >= started).length;
+}
+
 /** The caller's side: worker-example/caller → service binding → worker-example, in one workerd. */
 async function callerSide() {
   const owner = new ClerkM2M({ machineSecretKey: callerKeys.secretKey, apiUrl: env.CLERK_API_URL });
   const started = Date.now();
-  // Mints so far: the stand-in's request log, or (real Clerk) the caller machine's tokens created since the start.
-  const mints = async () =>
-    standIn
-      ? (await standIn.requests()).filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length
-      : callerKeys.id
-        ? (await owner.list({ subject: callerKeys.id, limit: 100 })).data.filter((t) => t.createdAt >= started).length
-        : 'unknown (set CLERK_CALLER_MACHINE_ID)';
+  const mints = () => mintsSince(owner, started);
   await standIn?.clearRequests();
   const callerEnv = { CLERK_API_URL: env.CLERK_API_URL, CLERK_MACHINE_SECRET_KEY: callerKeys.secretKey, TOKEN_SECONDS: '600' };
   pair = await startHost('workerd', `${root}worker-example/caller`, callerEnv, `${root}worker-example`, undefined, [
@@ -149,10 +153,7 @@ async function fleetSide() {
   const requests = 200;
   const started = Date.now();
   const owner = new ClerkM2M({ machineSecretKey: callerKeys.secretKey, apiUrl: env.CLERK_API_URL });
-  const minted = async () =>
-    standIn
-      ? (await standIn.requests()).filter((r) => r.method === 'POST' && r.path === '/m2m_tokens').length
-      : (await owner.list({ subject: callerKeys.id, limit: 100 })).data.filter((t) => t.createdAt >= started).length;
+  const minted = () => mintsSince(owner, started);
   const bindings = { CLERK_API_URL: env.CLERK_API_URL, CLERK_MACHINE_SECRET_KEY: callerKeys.secretKey, FORMAT: 'jwt', RUN: String(started) };
   console.log(`${++step}. A fleet: ${isolates} isolates of one caller Worker, ${requests} concurrent cold requests, each needing a JWT`);
   // Against real Clerk the baseline would create a token per request or so: shown against the stand-in only.
