@@ -15,6 +15,7 @@ import { ClerkM2M } from '../pkg/node.js';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
 import { startFleet } from '../tests/runtimes/fleet.mjs';
 import { inlineWorker } from '../tests/runtimes/inline-worker.mjs';
+import { createdSoFar, isMint, isVerify, takeCount } from '../tests/runtimes/scenario.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const project = join(root, 'worker-example'); // its node_modules hold the built package (make worker-deps)
@@ -49,12 +50,8 @@ const ISOLATES = 8;
 const PER_ISOLATE = 25;
 
 const standIn = process.argv.includes('--model-only') ? { stop() {} } : await startStandIn();
-const created = async () => (await (await fetch(`${standIn.url}/__admin/tokens`)).json()).length;
-const count = async (predicate) => {
-  const log = await standIn.requests();
-  await standIn.clearRequests();
-  return log.filter(predicate).length;
-};
+const created = () => createdSoFar(standIn);
+const count = (predicate) => takeCount(standIn, predicate);
 
 /** Tokens created in the three phases, for one way of getting tokens. */
 async function caller(name, bindings, broker = false) {
@@ -73,7 +70,7 @@ async function caller(name, bindings, broker = false) {
       const before = await created();
       const answers = await fleet.round(requests, first, isolates);
       if (answers.some((a) => a.status !== 200)) throw new Error(`${name}: ${JSON.stringify(answers.find((a) => a.status !== 200))}`);
-      const calls = await count((r) => r.method === 'POST' && r.path === '/m2m_tokens');
+      const calls = await count(isMint);
       return bindings.FORMAT === 'jwt' ? calls : (await created()) - before;
     };
     await standIn.clearRequests();
@@ -131,7 +128,7 @@ async function guard(name, store) {
     await send(Date.now() + TTL_MS);
     await standIn.clearRequests();
     await send(Date.now() + 3 * TTL_MS);
-    const perWindow = (await count((r) => r.path === '/m2m_tokens/verify')) / 3;
+    const perWindow = (await count(isVerify)) / 3;
     console.log(`guard ${name}: ${perWindow.toFixed(2)} verifications per TTL window`);
     return { name, perWindow };
   } finally {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startStandIn } from '../mock-clerk/spawn.mjs';
 import { startFleet } from './fleet.mjs';
-import { isMint, takeCount } from './scenario.mjs';
+import { createdSoFar, isMint, takeCount } from './scenario.mjs';
 
 const ISOLATES = 8;
 const REQUESTS = 200;
@@ -37,10 +37,6 @@ async function startCountedFleet(standIn, bindings, { broker = false, persist } 
     },
     dispose: fleet.dispose,
   };
-}
-
-async function createdSoFar(standIn) {
-  return (await (await fetch(`${standIn.url}/__admin/tokens`)).json()).length;
 }
 
 /** One cold round of a fresh fleet. */

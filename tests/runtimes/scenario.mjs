@@ -30,6 +30,11 @@ export async function takeCount(standIn, predicate) {
   return log.filter(predicate).length;
 }
 
+/** How many opaque tokens the stand-in has created so far (a pooled answer creates none). */
+export async function createdSoFar(standIn) {
+  return (await (await fetch(`${standIn.url}/__admin/tokens`)).json()).length;
+}
+
 export const isVerify = (r) => r.path === '/m2m_tokens/verify';
 export const isMint = (r) => r.method === 'POST' && r.path === '/m2m_tokens';
 
