@@ -159,7 +159,7 @@ impl<T: Transport> Client<T> {
         request: &HttpRequest,
         token: Option<&str>,
     ) -> Result<HttpResponse, Error> {
-        let key = request.authorization.expose().trim_start_matches("Bearer ");
+        let key = request.authorization.expose().strip_prefix("Bearer ").unwrap_or_default();
         let secrets = [key, token.unwrap_or("")];
         let base = &self.config.api_url;
         let mut retries = 0;

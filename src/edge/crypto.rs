@@ -3,6 +3,7 @@
 
 use crate::core::guard::jwks::RsaJwk;
 use crate::core::guard::jwt::Alg;
+use crate::edge::json::js_value;
 use crate::edge::verifier::Crypto;
 use js_sys::{Array, Object, Uint8Array};
 use serde::Serialize;
@@ -43,7 +44,7 @@ struct Jwk<'a> {
 }
 
 fn object(value: &impl Serialize) -> Option<Object> {
-    serde_wasm_bindgen::to_value(value).ok().map(JsCast::unchecked_into)
+    js_value(value).map(JsCast::unchecked_into)
 }
 
 async fn import(format: &str, key_data: &Object, alg: Alg) -> Option<CryptoKey> {

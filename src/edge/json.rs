@@ -1,11 +1,15 @@
-//! The JSON codec of the edge ([`EdgeJson`]): in the wasm, the runtime's own `JSON.parse`/`JSON.stringify`,
-//! with serde-wasm-bindgen between JS values and the core's serde types — so the wasm carries no JSON parser,
-//! number parser or number printer; in native builds (tests), serde_json. Owns that choice and nothing else.
+//! The JSON codec of the edge ([`EdgeJson`]) and serde values as JS values ([`js_value`]). In the wasm, text is
+//! read by the runtime's own `JSON.parse` with serde-wasm-bindgen between the JS value and the core's serde types
+//! (so the wasm carries no JSON parser nor number parser), and written by serde_json's writer in the wasm (one
+//! string out, where building a JS object member by member and `JSON.stringify` crossed into JS per member); in
+//! native builds (tests), serde_json both ways. Owns those choices and nothing else.
 
 #[cfg(target_arch = "wasm32")]
 use crate::core::json::Json;
 #[cfg(target_arch = "wasm32")]
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::JsValue;
 
 /// The codec the edge hands to the core's decoders and request builders.
 #[cfg(not(target_arch = "wasm32"))]
@@ -16,7 +20,7 @@ pub type EdgeJson = crate::core::json::SerdeJson;
 pub(crate) type EdgeJson = RuntimeJson;
 
 /// `JSON.parse` + `serde_wasm_bindgen::from_value` (behind `Json::parse`'s nesting bound: the conversion
-/// recurses), and `serde_wasm_bindgen` (JSON-compatible: plain objects, `null` for `None`) + `JSON.stringify`.
+/// recurses), and serde_json's compact writer.
 #[cfg(target_arch = "wasm32")]
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RuntimeJson;
@@ -28,7 +32,14 @@ impl Json for RuntimeJson {
     }
 
     fn write<T: Serialize + ?Sized>(value: &T) -> Option<String> {
-        let value = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).ok()?;
-        js_sys::JSON::stringify(&value).ok()?.as_string()
+        serde_json::to_string(value).ok()
     }
+}
+
+/// A plain JS value with the serde shape of `value` (objects for structs and maps, `null` for `None`): written as
+/// JSON text in the wasm and read by the runtime's `JSON.parse` — one crossing and one string, where building it
+/// member by member took a crossing (and a decoded name) per member (issue 19). `None` when `value` cannot be
+/// written as JSON (a map with non-string keys).
+pub(crate) fn js_value(value: &impl Serialize) -> Option<JsValue> {
+    js_sys::JSON::parse(&serde_json::to_string(value).ok()?).ok()
 }

@@ -22,7 +22,7 @@ use crate::core::secret::Secret;
 use crate::edge::client::Client;
 use crate::edge::json::EdgeJson;
 use crate::edge::store::{count_refused, SharedStore};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -133,6 +133,14 @@ pub struct Verifier<T: Transport, C: Crypto> {
     state: Rc<RefCell<GuardState<C::Key>>>,
     settings: GuardSettings,
     jwt_key_der: Option<Vec<u8>>,
+    /// What the configuration derives (digests, the sealing key): on first use, not at construction, so that a
+    /// client that is built and not yet used costs no SHA-256 or HKDF (issue 19: the first request of an isolate
+    /// pays for every wasm function it runs the first time).
+    derived: OnceCell<Derived>,
+}
+
+/// A guard's values derived from its configuration.
+struct Derived {
     /// Separates cache entries of different configurations (keys, URL, PEM): verdicts never leak across them.
     context: Digest,
     /// Which JWKS this configuration reads (API and secret key).
@@ -157,23 +165,31 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         if !cfg.has_key() && jwt_key_der.is_none() {
             return Err(Error::MissingKey);
         }
-        fn key(k: &Option<Secret>) -> &[u8] {
-            k.as_ref().map_or("", Secret::expose).as_bytes()
-        }
-        let pem = jwt_key_der.as_deref().unwrap_or_default();
-        let context = digest_of(&[
-            b"clerk-m2m-edge/1",
-            cfg.api_url.as_bytes(),
-            cfg.api_version.as_bytes(),
-            key(&cfg.machine_secret_key),
-            key(&cfg.secret_key),
-            pem,
-        ]);
-        let jwks_context =
-            digest_of(&[b"jwks", cfg.api_url.as_bytes(), cfg.api_version.as_bytes(), key(&cfg.secret_key)]);
-        let pem_id = digest_of(&[pem]);
-        let seal = cfg.key_for(None).ok().map(SealKey::derive);
-        Ok(Verifier { client, crypto, state, settings, jwt_key_der, context, jwks_context, pem_id, seal })
+        Ok(Verifier { client, crypto, state, settings, jwt_key_der, derived: OnceCell::new() })
+    }
+
+    /// The digests and the sealing key of this configuration, derived on first use.
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| {
+            fn key(k: &Option<Secret>) -> &[u8] {
+                k.as_ref().map_or("", Secret::expose).as_bytes()
+            }
+            let cfg = self.client.config();
+            let pem = self.jwt_key_der.as_deref().unwrap_or_default();
+            let context = digest_of(&[
+                b"clerk-m2m-edge/1",
+                cfg.api_url.as_bytes(),
+                cfg.api_version.as_bytes(),
+                key(&cfg.machine_secret_key),
+                key(&cfg.secret_key),
+                pem,
+            ]);
+            let jwks_context =
+                digest_of(&[b"jwks", cfg.api_url.as_bytes(), cfg.api_version.as_bytes(), key(&cfg.secret_key)]);
+            let pem_id = digest_of(&[pem]);
+            let seal = cfg.key_for(None).ok().map(SealKey::derive);
+            Derived { context, jwks_context, pem_id, seal }
+        })
     }
 
     /// The client behind the guard.
@@ -211,7 +227,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
 
     /// The cache key of a token: a digest of the configuration and the token, never the token itself.
     pub(crate) fn cache_key(&self, token: &str) -> Digest {
-        digest_of(&[&self.context, token.as_bytes()])
+        digest_of(&[&self.derived().context, token.as_bytes()])
     }
 
     fn can_verify(&self, kind: &TokenKind) -> bool {
@@ -245,7 +261,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         }
         // Only opaque tokens' verdicts are shared (a JWT verifies locally for less than a store read), and only
         // by a guard with a secret key to seal and open them.
-        let shared = match (&kind, &self.seal, store) {
+        let shared = match (&kind, &self.derived().seal, store) {
             (TokenKind::Opaque, Some(seal), Some(store)) if self.settings.cache => {
                 Some(Shared { store, seal, key: verdict_store_key(&cache_key) })
             }
@@ -343,7 +359,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         let jwk = loop {
             let (decision, last_error) = {
                 let state = self.state.borrow();
-                match state.jwks.iter().find(|e| e.context == self.jwks_context) {
+                match state.jwks.iter().find(|e| e.context == self.derived().jwks_context) {
                     Some(e) => (e.state.decide(self.now(), kid, alg, max_stale_ms), e.last_error.clone()),
                     None => (JwksDecision::Fetch, None),
                 }
@@ -363,20 +379,20 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
             .borrow()
             .jwks
             .iter()
-            .find(|e| e.context == self.jwks_context)
+            .find(|e| e.context == self.derived().jwks_context)
             .and_then(|e| imported(&e.imported, &jwk.kid, alg));
         if let Some(key) = cached {
             return Ok(key);
         }
         let key = self.crypto.import_rsa_jwk(&jwk, alg).await.ok_or(Unverified::Reject(Reason::TokenInvalid))?;
-        Ok(match self.state.borrow_mut().jwks.iter_mut().find(|e| e.context == self.jwks_context) {
+        Ok(match self.state.borrow_mut().jwks.iter_mut().find(|e| e.context == self.derived().jwks_context) {
             Some(entry) => keep_imported(&mut entry.imported, jwk.kid.clone(), alg, key),
             None => key,
         })
     }
 
     async fn pem_key(&self, der: &[u8], alg: Alg) -> Result<C::Key, Unverified> {
-        if let Some(key) = imported(&self.state.borrow().pem_keys, &self.pem_id, alg) {
+        if let Some(key) = imported(&self.state.borrow().pem_keys, &self.derived().pem_id, alg) {
             return Ok(key);
         }
         let key = self
@@ -384,7 +400,7 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
             .import_rsa_spki(der, alg)
             .await
             .ok_or(Unverified::Config(Error::invalid("jwtKey", "an RSA public key the runtime can import")))?;
-        Ok(keep_imported(&mut self.state.borrow_mut().pem_keys, self.pem_id, alg, key))
+        Ok(keep_imported(&mut self.state.borrow_mut().pem_keys, self.derived().pem_id, alg, key))
     }
 
     /// Fetches this configuration's JWKS and records the outcome: new keys, or a failure (the keys in hand stay,
@@ -398,16 +414,16 @@ impl<T: Transport, C: Crypto> Verifier<T, C> {
         .await;
         let now = self.now();
         let mut state = self.state.borrow_mut();
-        if !state.jwks.iter().any(|e| e.context == self.jwks_context) {
+        if !state.jwks.iter().any(|e| e.context == self.derived().jwks_context) {
             let entry = JwksEntry {
-                context: self.jwks_context,
+                context: self.derived().jwks_context,
                 state: JwksState::default(),
                 imported: Vec::new(),
                 last_error: None,
             };
             push_bounded(&mut state.jwks, entry);
         }
-        let Some(entry) = state.jwks.iter_mut().find(|e| e.context == self.jwks_context) else { return };
+        let Some(entry) = state.jwks.iter_mut().find(|e| e.context == self.derived().jwks_context) else { return };
         match fetched {
             Ok(keys) => {
                 entry.state.fetched(keys, now);

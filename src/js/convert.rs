@@ -3,6 +3,7 @@
 //! (`ClerkM2MError`, `ClerkAPIResponseError`). Must never copy a key or token into an error.
 
 use crate::core::error::{ClerkError, Error};
+use crate::edge::json::js_value;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -14,13 +15,10 @@ extern "C" {
     fn new_clerk_api_response_error(details: JsValue) -> JsValue;
 }
 
-/// A plain JS object (or value) with the serde shape of `value`: written as JSON text in the wasm and read by the
-/// runtime's `JSON.parse` — one crossing and one string, where building the object field by field took one
-/// crossing (and one decoded name) per field (issue 19: 20 `set`s per verified token).
+/// A plain JS object (or value) with the serde shape of `value` ([`js_value`]: one `JSON.parse` of text the wasm
+/// wrote).
 pub(crate) fn to_js(value: &impl Serialize) -> Result<JsValue, Error> {
-    const UNREPRESENTABLE: Error = Error::InvalidResponse { detail: "the result cannot be represented in JavaScript" };
-    let text = serde_json::to_string(value).map_err(|_| UNREPRESENTABLE)?;
-    js_sys::JSON::parse(&text).map_err(|_| UNREPRESENTABLE)
+    js_value(value).ok_or(Error::InvalidResponse { detail: "the result cannot be represented in JavaScript" })
 }
 
 #[derive(Serialize)]

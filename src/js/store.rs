@@ -4,6 +4,7 @@
 
 use crate::core::error::Error;
 use crate::core::options::invalid;
+use crate::edge::json::js_value;
 use crate::edge::store::SharedStore;
 use crate::js::options::timer_ms;
 use js_sys::{Function, Object, Promise, Reflect};
@@ -74,7 +75,7 @@ impl SharedStore for JsCacheStore {
     }
 
     async fn put(&self, key: &str, value: String, ttl_seconds: u32) {
-        let Ok(options) = serde_wasm_bindgen::to_value(&PutOptions { expiration_ttl: ttl_seconds }) else { return };
+        let Some(options) = js_value(&PutOptions { expiration_ttl: ttl_seconds }) else { return };
         detached_put(&self.target, &self.put, key, &value, &options);
     }
 }

@@ -2,6 +2,7 @@
 //! `invalidate()` over the edge's [`TokenSource`]. Converts only; the behaviour is the edge's and the core's.
 
 use super::auth::spawn;
+use super::convert::to_js;
 use super::store::JsCacheStore;
 use crate::edge::http::FetchTransport;
 use crate::edge::outgoing::as_response;
@@ -105,6 +106,6 @@ impl JsTokenSource {
             broker_answers: stats.broker_answers as f64,
             broker_fallbacks: stats.broker_fallbacks as f64,
         };
-        Ok(serde_wasm_bindgen::to_value(&shown)?)
+        Ok(to_js(&shown)?)
     }
 }
