@@ -37,7 +37,19 @@ fn safe_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
 }
 
 fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Ok(lenient::<D, SafeInt>(d)?.map(|v| v.0))
+    Ok(lenient_scalar::<D, SafeInt>(d)?.map(|v| v.0))
+}
+
+/// [`lenient`] for a scalar (a string, an integer), which `null` never is: `null` reads as `None` at once, where
+/// converting it would build an error and its message first — the commonest value of the token's metadata, at
+/// two errors a verification (issue 19).
+fn lenient_scalar<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(value.and_then(|value| T::deserialize(value).ok()))
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    lenient_scalar::<D, String>(d)
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -49,7 +61,7 @@ fn default_object() -> String {
 }
 
 fn lenient_object<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(lenient::<D, String>(d)?.unwrap_or_else(default_object))
+    Ok(lenient_string(d)?.unwrap_or_else(default_object))
 }
 
 /// A machine-to-machine token as Clerk describes it. Timestamps are milliseconds since the Unix epoch.
@@ -77,7 +89,7 @@ pub struct M2MToken {
     /// Whether the token was revoked.
     pub revoked: bool,
     /// Why it was revoked.
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub revocation_reason: Option<String>,
     /// Whether Clerk considers the token expired.
     pub expired: bool,
@@ -316,6 +328,57 @@ mod tests {
 
     fn token(text: &str) -> Option<M2MToken> {
         serde_json::from_str(text).ok()
+    }
+
+    /// The scalar readers answer what the general lenient reader answers, for every kind of JSON value.
+    #[test]
+    fn lenient_scalars_read_as_the_general_lenient_reader_does() {
+        #[derive(Deserialize)]
+        struct Scalars {
+            #[serde(deserialize_with = "lenient_string")]
+            s: Option<String>,
+            #[serde(deserialize_with = "lenient_int")]
+            i: Option<i64>,
+        }
+        #[derive(Deserialize)]
+        struct General {
+            #[serde(deserialize_with = "lenient")]
+            s: Option<String>,
+            #[serde(deserialize_with = "lenient")]
+            i: Option<SafeInt>,
+        }
+        let values = [
+            r#""text""#,
+            r#""""#,
+            r#""\u00e9\n""#,
+            "0",
+            "-1",
+            "42",
+            "9007199254740991",
+            "-9007199254740991",
+            "9007199254740992",
+            "-9007199254740992",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "5.0",
+            "1.5",
+            "1e300",
+            "-0.0",
+            "true",
+            "false",
+            "null",
+            "[]",
+            "{}",
+            "[1,[2,{\"a\":[]}]]",
+            r#"{"a":{"b":[null]}}"#,
+        ];
+        for value in values {
+            let text = format!(r#"{{"s":{value},"i":{value}}}"#);
+            let scalars: Scalars = serde_json::from_str(&text).unwrap();
+            let general: General = serde_json::from_str(&text).unwrap();
+            assert_eq!(scalars.s, general.s, "{value}");
+            assert_eq!(scalars.i, general.i.map(|v| v.0), "{value}");
+        }
     }
 
     #[test]
