@@ -67,6 +67,7 @@ test-runtimes: test-js worker-deps rust-worker
 bench: pkg worker-deps
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	node bench/workerd.mjs $(BENCH_ARGS)
+	node bench/workerd-own.mjs $(BENCH_ARGS)
 	node bench/fleet.mjs
 	node --expose-gc bench/run.mjs $(BENCH_ARGS)
 	node bench/store-vs-jwt.mjs

@@ -3,7 +3,7 @@
 // medians and the ratio ours/theirs (below 1: we are smaller or faster). Writes BENCHMARKS.md and
 // bench/ratios.svg. Not part of `make test`: targets live here, never in timed tests.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { Miniflare } from 'miniflare';
 import { createClerkClient } from '@clerk/backend';
 import { ClerkM2M, verifyRequest, clearVerificationCache, verificationCacheStats } from '../pkg/node.js';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
+import { packageSize } from './workerd/setup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkgDir = join(root, 'pkg');
@@ -95,20 +96,16 @@ async function bundle(entry) {
   return Buffer.from(r.outputFiles[0].contents);
 }
 const wasm = readFileSync(join(pkgDir, 'clerk_m2m_edge_bg.wasm'));
-// What the workerd entry loads: the entry, wasm-bindgen's glue, the error re-export and the snippets (readable
-// ESM, not bundled: the user's bundler minifies them).
-const snippetDir = join(pkgDir, 'snippets', readdirSync(join(pkgDir, 'snippets'))[0], 'js');
-const glue = Buffer.concat([join(pkgDir, 'workerd.js'), join(pkgDir, 'clerk_m2m_edge.js'), join(pkgDir, 'errors.js'),
-  ...readdirSync(snippetDir).map((f) => join(snippetDir, f))].map((f) => readFileSync(f)));
-const ourPkgGzip = gz(wasm) + gz(glue);
+const size = packageSize(pkgDir);
+const ourPkgGzip = size.gzip;
 const theirVerify = await bundle(join(root, 'bench/workers/theirs-verify.js'));
 const ourVerify = await bundle(join(root, 'bench/workers/ours-verify.js'));
 const ourWorker = await bundle(join(root, 'worker-example/src/index.js'));
 const theirWorker = await bundle(join(root, 'bench/workers/theirs-worker.js'));
-console.log(`size: package wasm ${kb(wasm.length)} raw / ${kb(gz(wasm))} gzip, glue ${kb(glue.length)} raw / ${kb(gz(glue))} gzip`);
+console.log(`size: package wasm ${kb(size.wasm)} raw / ${kb(size.wasmGzip)} gzip, glue ${kb(size.glue)} raw / ${kb(size.glueGzip)} gzip`);
 record('Package (wasm + JS glue), gzip, vs their verify-only worker bundle', ourPkgGzip, gz(theirVerify), {
   unit: kb, target: target('≤ 90 KB', (_r, ours) => ours <= 90 * 1024),
-  note: `ours uncompressed ${kb(wasm.length + glue.length)}; theirs minified ${kb(theirVerify.length)}`,
+  note: `ours uncompressed ${kb(size.wasm + size.glue)}; theirs minified ${kb(theirVerify.length)}`,
 });
 record('Verify-only worker bundle (+ wasm), gzip', gz(ourVerify) + gz(wasm), gz(theirVerify), { unit: kb });
 record('worker-example bundle (+ wasm) vs the same worker on @clerk/backend, gzip', gz(ourWorker) + gz(wasm), gz(theirWorker), {
@@ -303,6 +300,7 @@ const lines = [
   '',
   // Where our users run first: workerd (bench/workerd.mjs, run before this script by `make bench`).
   ...(existsSync(join(root, 'bench/workerd.md')) ? [readFileSync(join(root, 'bench/workerd.md'), 'utf8'), ''] : []),
+  ...(existsSync(join(root, 'bench/workerd-own.md')) ? [readFileSync(join(root, 'bench/workerd-own.md'), 'utf8'), ''] : []),
   '## In Node (second)',
   '',
   `Method: each timing alternates ours and theirs over ${ROUNDS} rounds (${SEQ} calls per round; cold starts: ${quick ? 4 : 41} fresh processes each); figures are medians; ratio = ours / theirs (below 1 is better for us).`,

@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
-import { bindingsFor, bundle } from './workerd/setup.mjs';
+import { bindingsFor, bundle, packageSize } from './workerd/setup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 3 : 7;
+const ROUNDS = quick ? 3 : 9;
 const BATCH = quick ? 100 : 200;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -171,6 +171,9 @@ for (const [phase, base] of [['warm', noopWarm], ['steady', noopSteady]]) {
     floor: m(`jwt-${phase}`, 'noop') - base, target: le(0.8) });
   row(`repeated token: verifyRequest vs authenticateRequest, CPU (${phase})`, minus(`guard-${phase}`, 'ours', base), minus(`guard-${phase}`, 'theirs', base), { target: le(0.15) });
 }
+const CEILING_KB = 150;
+const packageKb = packageSize().gzip / 1024;
+console.log(`package (wasm + JS glue), gzip: ${packageKb.toFixed(1)} KB, ceiling ${CEILING_KB} KB ${packageKb <= CEILING_KB ? '✓' : '✗'}`);
 const fmt = (r, v) => (v === undefined ? '' : r.unit === 'ms' ? `${v.toFixed(2)} ms` : `${v.toFixed(0)} µs`);
 const lines = [
   '## In workerd, side by side (issue 19): per-request CPU and the first request of an isolate',
@@ -190,6 +193,8 @@ const lines = [
   '',
   'Floors: a bare `fetch` of the verify endpoint with `JSON.parse` of its answer; a bare `crypto.subtle.verify` of',
   'the JWT\'s signature with the key imported once.',
+  '',
+  `Package (the wasm and the JS a Worker loads), gzip: ${packageKb.toFixed(1)} KB — ceiling ${CEILING_KB} KB: ${packageKb <= CEILING_KB ? 'met' : '**not met**'}.`,
   '',
 ];
 if (leverDir) {
