@@ -1,7 +1,7 @@
 //! JSON text ⇄ serde types, as a trait the core's decoders are generic over: the edge answers it with the
-//! runtime's own `JSON.parse`/`JSON.stringify` through serde-wasm-bindgen (no JSON parser in the wasm), native
-//! builds and tests with serde_json ([`SerdeJson`]). Owns that seam and the nesting bound checked around the
-//! runtime's parser; must not parse or write JSON itself.
+//! runtime's own `JSON.parse` through serde-wasm-bindgen for reading (no JSON parser in the wasm) and serde_json's
+//! writer, native builds and tests with serde_json both ways ([`SerdeJson`]). Owns that seam and the nesting bound
+//! checked around the runtime's parser; must not parse or write JSON itself.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
