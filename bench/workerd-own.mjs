@@ -9,24 +9,18 @@
 // `m2m.verify`, and a repeated token through `verifyRequest` / `authenticateRequest`. Medians of ROUNDS rounds that
 // alternate the Workers. Prints the table and writes bench/workerd-own.md (BENCHMARKS.md includes it).
 // `--lever DIR` measures a second build of the package in the same rounds (BENCHMARKS.md's lever log).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
-import { bindingsFor, bundle } from './workerd/setup.mjs';
+import { bindingsFor, bundle, cpuUs, leverDir, median, workerdPids } from './workerd/setup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 11;
 const CALLS = 200;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
-const leverDir = process.argv.includes('--lever') ? process.argv[process.argv.indexOf('--lever') + 1] : undefined;
 const workers = {
   floor: await bundle('own-floor'),
   theirs: await bundle('own-theirs'),
@@ -43,20 +37,6 @@ const verified = await fetch(`${standIn.url}/v1/m2m_tokens/verify`, {
 bindings.ANSWER = await verified.text();
 await standIn.stop();
 
-const workerdPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-  try {
-    return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'workerd';
-  } catch {
-    return false;
-  }
-});
-const cpuUs = (pid) => readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
-  try {
-    return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-  } catch {
-    return sum;
-  }
-}, 0);
 
 const samples = {};
 const add = (figure, who, value) => ((samples[figure] ??= {})[who] ??= []).push(value);

@@ -14,27 +14,21 @@
 // - floors: a bare `fetch` of the verify endpoint and a bare `crypto.subtle.verify`.
 // Medians over ROUNDS rounds that alternate ours and theirs. Prints the table and writes bench/workerd.md, which
 // BENCHMARKS.md leads with.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { startStandIn } from '../tests/mock-clerk/spawn.mjs';
-import { bindingsFor, bundle, packageSize } from './workerd/setup.mjs';
+import { bindingsFor, bundle, cpuUs, leverDir, median, packageSize, workerdPids } from './workerd/setup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 9;
 const BATCH = quick ? 100 : 200;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 // ---------- the Workers, bundled; the stand-in and the bindings ----------
 // `--lever DIR`: a second build of the package (another pkg/ directory, e.g. before or after a change) measured in
 // the same rounds as `lever`, so that a lever's before/after is read in one run (BENCHMARKS.md's lever log).
-const leverDir = process.argv.includes('--lever') ? process.argv[process.argv.indexOf('--lever') + 1] : undefined;
 const workers = {
   ours: await bundle('ours'),
   theirs: await bundle('theirs'),
@@ -45,23 +39,6 @@ const standIn = await startStandIn();
 const bindings = await bindingsFor(standIn);
 
 // ---------- workerd processes and their CPU ----------
-/** The workerd processes alive now (Miniflare spawns one per instance). */
-const workerdPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-  try {
-    return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'workerd';
-  } catch {
-    return false;
-  }
-});
-/** CPU time of every thread of `pid`, in µs. */
-const cpuUs = (pid) => readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
-  try {
-    return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-  } catch {
-    return sum; // a thread that ended meanwhile
-  }
-}, 0);
-
 /** A fresh workerd running `name`'s Worker: `{ readyCpu, readyMs, cpu(), fetch(path), dispose() }`. */
 async function start(name) {
   const before = new Set(workerdPids());

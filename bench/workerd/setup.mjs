@@ -57,3 +57,31 @@ export function packageSize(dir = join(root, 'pkg')) {
     ...readdirSync(snippets).map((f) => join(snippets, f))].map((f) => readFileSync(f)));
   return { wasm: wasm.length, glue: glue.length, wasmGzip: gz(wasm), glueGzip: gz(glue), gzip: gz(wasm) + gz(glue) };
 }
+
+/** The workerd processes alive now (Miniflare spawns one per instance). */
+export const workerdPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+  try {
+    return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'workerd';
+  } catch {
+    return false;
+  }
+});
+
+/** CPU time of every thread of the process `pid` so far, in µs (the first field of each task's schedstat in /proc). */
+export const cpuUs = (pid) => readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
+  try {
+    return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return sum; // a thread that ended meanwhile
+  }
+}, 0);
+
+/** The median of `xs`. */
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** `--lever DIR`'s directory, when given: a second build of the package measured in the same rounds. */
+export const leverDir = process.argv.includes('--lever') ? process.argv[process.argv.indexOf('--lever') + 1] : undefined;
