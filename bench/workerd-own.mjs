@@ -4,11 +4,12 @@
 // from the stand-in), each request makes N calls, and a call's CPU is (CPU of a request of N calls − CPU of a request
 // of none) / N, read from /proc/<pid>/task/*/schedstat of the Worker's own workerd process. What is left is what a
 // library does around Clerk's answer: build the request, schedule, read the answer, build the result. Figures: the
-// first request of a fresh isolate (construct + one opaque verify, CPU), and per call, warm (after 50 calls) and
-// steady (after 1,000 more): uncached opaque `m2m.verify` (floor: the same answer fetched and parsed by hand), JWT
-// `m2m.verify`, and a repeated token through `verifyRequest` / `authenticateRequest`. Medians of ROUNDS rounds that
-// alternate the Workers. Prints the table and writes bench/workerd-own.md (BENCHMARKS.md includes it).
-// `--lever DIR` measures a second build of the package in the same rounds (BENCHMARKS.md's lever log).
+// first request of a fresh isolate (construct + one opaque verify, CPU above the floor Worker's first request), and
+// per call, warm (after 50 calls) and steady (after 1,000 more): uncached opaque `m2m.verify` (floor: the same
+// answer fetched and parsed by hand), JWT `m2m.verify`, and a repeated token through `verifyRequest` /
+// `authenticateRequest`. Medians of ROUNDS rounds that alternate the Workers. Prints the table and writes
+// bench/workerd-own.md (BENCHMARKS.md includes it). `--lever DIR` measures a second build of the package in the
+// same rounds (BENCHMARKS.md's lever log).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +37,6 @@ const verified = await fetch(`${standIn.url}/v1/m2m_tokens/verify`, {
 });
 bindings.ANSWER = await verified.text();
 await standIn.stop();
-
 
 const samples = {};
 const add = (figure, who, value) => ((samples[figure] ??= {})[who] ??= []).push(value);
