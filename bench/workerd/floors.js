@@ -2,16 +2,20 @@
 // endpoint, and a bare `crypto.subtle.verify` of the JWT's signature with a key imported once.
 let key;
 
+/** Clerk's verify of the opaque token, fetched and parsed by hand: its subject. */
+export async function bareVerify(env) {
+  const res = await fetch(`${env.API}/v1/m2m_tokens/verify`, {
+    method: 'POST', body: JSON.stringify({ token: env.OPAQUE }),
+    headers: { authorization: `Bearer ${env.KEY}`, 'content-type': 'application/json', accept: 'application/json' },
+  });
+  return (await res.json()).subject;
+}
+
 export default {
   async fetch(request, env) {
     switch (new URL(request.url).pathname) {
-      case '/fetch': {
-        const res = await fetch(`${env.API}/v1/m2m_tokens/verify`, {
-          method: 'POST', body: JSON.stringify({ token: env.OPAQUE }),
-          headers: { authorization: `Bearer ${env.KEY}`, 'content-type': 'application/json', accept: 'application/json' },
-        });
-        return new Response((await res.json()).subject);
-      }
+      case '/fetch':
+        return new Response(await bareVerify(env));
       case '/crypto': {
         const der = () => Uint8Array.from(atob(env.PEM.replace(/-----[^-]+-----|\s/g, '')), (c) => c.charCodeAt(0));
         key ??= await crypto.subtle.importKey('spki', der(), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);

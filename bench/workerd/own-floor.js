@@ -1,12 +1,6 @@
-// `bench/workerd-own.mjs`'s floor: the same answer fetched and parsed by hand (what any library must at least do).
+// `bench/workerd-own.mjs`'s floor: the same answer fetched and parsed by hand (what any library must at least do),
+// as bench/workerd/floors.js does it.
 import { ownRoutes } from './own-routes.js';
+import { bareVerify } from './floors.js';
 
-export default ownRoutes({
-  async verify(_request, env) {
-    const res = await fetch(`${env.API}/v1/m2m_tokens/verify`, {
-      method: 'POST', body: JSON.stringify({ token: env.OPAQUE }),
-      headers: { authorization: `Bearer ${env.KEY}`, 'content-type': 'application/json', accept: 'application/json' },
-    });
-    return (await res.json()).subject;
-  },
-});
+export default ownRoutes({ construct: () => null, verify: (_client, env) => bareVerify(env) });

@@ -1,19 +1,6 @@
-// `bench/workerd-own.mjs`'s Worker for @clerk/backend: the calls of bench/workerd/theirs.js (telemetry off).
+// `bench/workerd-own.mjs`'s Worker for @clerk/backend: bench/workerd/theirs.js's very calls, with answers from
+// memory.
 import { ownRoutes } from './own-routes.js';
-import { createClerkClient } from '@clerk/backend';
+import { lib } from './theirs.js';
 
-let client;
-let jwtClient;
-const telemetry = { disabled: true };
-const clerk = (env) => (client ??= createClerkClient({ machineSecretKey: env.KEY, apiUrl: env.API, publishableKey: env.PK, telemetry }));
-
-export default ownRoutes({
-  verify: async (_request, env) => (await clerk(env).m2m.verify({ token: env.OPAQUE })).subject,
-  jwt: async (_request, env) =>
-    (await (jwtClient ??= createClerkClient({ jwtKey: env.PEM, publishableKey: env.PK, telemetry })).m2m.verify({ token: env.JWT })).subject,
-  async guard(request, env) {
-    const state = await clerk(env).authenticateRequest(request, { acceptsToken: 'm2m_token' });
-    if (!state.isAuthenticated) throw new Error(state.reason);
-    return state.toAuth().subject;
-  },
-});
+export default ownRoutes(lib);
