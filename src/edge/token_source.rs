@@ -521,13 +521,13 @@ impl<T: Transport, S: SharedStore> TokenSource<T, S> {
     /// Mints the successor of the token in hand when it is due, the token is still valid and no mint is under
     /// way. Meanwhile every ask gets the token in hand (still fresh for the askers), never a wait.
     pub(crate) async fn refresh_ahead(&self) {
-        let now = self.now();
+        // Due only with a valid token in hand (`refresh_ahead_due_ms`).
         let Some(due) = self.refresh_ahead_due_ms() else { return };
         let (valid, busy) = {
             let state = self.state.borrow();
-            (state.held.clone().filter(|h| h.timing.freshness(now) != Freshness::Dead), state.minting > 0)
+            (state.held.clone(), state.minting > 0)
         };
-        if now >= due && valid.is_some() && !busy {
+        if self.now() >= due && !busy {
             // Its failure is kept (backoff, last error): the token in hand serves until it dies.
             let _ = self.mint(valid, false).await;
         }

@@ -15,14 +15,15 @@ use wasm_bindgen_futures::future_to_promise;
 
 type Source = TokenSource<FetchTransport, JsCacheStore>;
 
-/// `source.stats()` as JS sees it: numbers, not `BigInt`s.
+/// `source.stats()` as JS sees it (written as JSON text and read by `JSON.parse`: plain numbers).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ShownStats {
-    mints: f64,
-    broker_answers: f64,
-    broker_fallbacks: f64,
+    mints: u64,
+    broker_answers: u64,
+    broker_fallbacks: u64,
 }
+
 /// `(input, tokenInit, answer) => Promise<Response>`: a fast first attempt's 401 (or non-`Response`) answer.
 type Check = Closure<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
 
@@ -102,9 +103,9 @@ impl JsTokenSource {
     pub fn stats(&self) -> Result<JsValue, JsValue> {
         let stats = self.source.stats();
         let shown = ShownStats {
-            mints: stats.mints as f64,
-            broker_answers: stats.broker_answers as f64,
-            broker_fallbacks: stats.broker_fallbacks as f64,
+            mints: stats.mints,
+            broker_answers: stats.broker_answers,
+            broker_fallbacks: stats.broker_fallbacks,
         };
         Ok(to_js(&shown)?)
     }
